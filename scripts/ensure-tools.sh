@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Makes sure the programs the test suite runs are present (SPEC §1): installs them with
+# apt-get when running as root, otherwise stops with the one command to run.
+set -euo pipefail
+
+needed=()
+command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1 || needed+=(ffmpeg)
+
+if [ ${#needed[@]} -eq 0 ]; then
+  exit 0
+fi
+
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "installing test tools: ${needed[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${needed[@]}" >/dev/null
+  exit 0
+fi
+
+echo "The tests need: ${needed[*]}. Install with:" >&2
+echo "  sudo apt-get update && sudo apt-get install -y ${needed[*]}" >&2
+exit 1

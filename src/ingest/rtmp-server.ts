@@ -1,0 +1,79 @@
+// Drives an RtmpSession on an accepted TCP socket: the only ingest code that touches sockets and timers.
+// Errors and timeouts destroy that one socket and nothing else.
+
+import { randomBytes } from 'node:crypto';
+import type { Socket } from 'node:net';
+import { errorMessage } from '../core/errors.js';
+import type { ChunkReaderLimits } from './rtmp/chunk-reader.js';
+import { type RtmpIngestHandler, RtmpSession } from './rtmp/session.js';
+
+/** The logging the connection needs (pino's Logger satisfies it). */
+export interface RtmpLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+/** Options of one RTMP connection. */
+export interface RtmpConnectionOptions {
+  readonly handler: RtmpIngestHandler;
+  readonly logger: RtmpLogger;
+  /** Handshake and connect must be done within this (default 10000 ms). */
+  readonly handshakeTimeoutMs?: number;
+  /** A connection that sends nothing for this long is dropped (default 30000 ms). */
+  readonly idleTimeoutMs?: number;
+  /** Bytes already read from the socket (e.g. to tell RTMP from HTTP by the first byte); fed first. */
+  readonly head?: Uint8Array;
+  readonly limits?: Partial<ChunkReaderLimits>;
+}
+
+const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
+const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
+/** After we end a connection, how long the peer gets to read our last words and close. */
+const END_GRACE_MS = 2_000;
+
+/** Runs the RTMP server protocol on an accepted socket until either side closes it. */
+export function attachRtmpConnection(socket: Socket, opts: RtmpConnectionOptions): void {
+  const peer = { remoteAddress: socket.remoteAddress, remotePort: socket.remotePort };
+  const { logger } = opts;
+  let closeReason = 'peer closed';
+
+  const drop = (reason: string): void => {
+    closeReason = reason;
+    socket.destroy();
+  };
+
+  const session = new RtmpSession(opts.handler, {
+    randomBytes: (size) => randomBytes(size),
+    limits: opts.limits,
+    send: (bytes) => {
+      if (socket.writable) socket.write(bytes);
+    },
+    end: (reason) => {
+      closeReason = reason;
+      logger.warn({ ...peer, reason }, 'rtmp connection ended');
+      socket.end();
+      setTimeout(() => socket.destroy(), END_GRACE_MS).unref();
+    },
+  });
+
+  const handshakeTimer = setTimeout(() => {
+    if (session.state === 'handshake' || session.state === 'connecting') drop('handshake timeout');
+  }, opts.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS);
+  handshakeTimer.unref();
+
+  socket.setNoDelay(true);
+  socket.setTimeout(opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS);
+  socket.on('timeout', () => drop('idle timeout'));
+  socket.on('data', (chunk: Buffer) => session.push(chunk));
+  socket.on('error', (err) => {
+    closeReason = `socket error: ${errorMessage(err)}`;
+  });
+  socket.on('close', () => {
+    clearTimeout(handshakeTimer);
+    session.close(closeReason);
+    logger.info({ ...peer, reason: closeReason }, 'rtmp connection closed');
+  });
+
+  logger.info(peer, 'rtmp connection');
+  if (opts.head !== undefined && opts.head.length > 0) session.push(opts.head);
+}

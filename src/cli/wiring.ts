@@ -1,0 +1,43 @@
+// Wires the services into the HTTP application and the RTMP acceptor. The one place that
+// knows every part; tests use it to run the real server in-process.
+
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Config } from '../config/schema.js';
+import { buildApp } from '../http/app.js';
+import type { MediaServices } from '../http/stream-route.js';
+import { KeyStore } from '../keys/key-store.js';
+import type { RtmpAcceptor } from './listener.js';
+
+/** What createApp needs. */
+export interface WiringOptions {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly now?: () => number;
+}
+
+/** The wired application. */
+export interface WiredApp {
+  readonly http: FastifyInstance;
+  readonly rtmp: RtmpAcceptor;
+  readonly keyStore: KeyStore;
+  close(): Promise<void>;
+}
+
+/** Builds every service and the HTTP app (ready, not listening). */
+export async function createApp(opts: WiringOptions): Promise<WiredApp> {
+  const { config, logger } = opts;
+  const keyStore = new KeyStore({ logger: logger.child({ module: 'keys' }), now: opts.now });
+  const services: MediaServices = {};
+  const http = await buildApp({ config, logger, services, now: opts.now });
+  await http.ready();
+  const rtmp: RtmpAcceptor = (socket) => socket.destroy();
+  return {
+    http,
+    rtmp,
+    keyStore,
+    async close() {
+      await http.close();
+    },
+  };
+}

@@ -1,0 +1,77 @@
+// What the HTTP layer needs from a kind of stream (VOD file, live stream, ...). Services
+// implement it; routes turn its answers into playlists, URIs and responses.
+
+import type { StreamPath } from './stream-path.js';
+
+/** A request for one stream of one application. `appConfig` is that application's settings. */
+export interface StreamRequest<A = unknown> {
+  readonly path: StreamPath;
+  readonly appConfig: A;
+}
+
+/** The figures of one rendition that a master playlist lists. */
+export interface VariantInfo {
+  readonly bandwidth: number;
+  readonly averageBandwidth?: number;
+  readonly codecs: readonly string[];
+  readonly resolution?: { readonly width: number; readonly height: number };
+  readonly frameRate?: number;
+}
+
+/** How one segment is encrypted, as the playlist must say it. */
+export type SegmentKeyRef =
+  | { readonly kind: 'none' }
+  | {
+      readonly kind: 'key';
+      /** Version of the key file (names built-in key URIs). */
+      readonly version: string;
+      /** The rotation key number, when keys rotate. */
+      readonly keyIndex?: number;
+      /** External key URL from the key file, if any. */
+      readonly url?: string;
+      /** The IV, written into the playlist unless `ivInChunklist` is false. */
+      readonly iv: Buffer;
+      readonly ivInChunklist: boolean;
+    };
+
+/** One segment line of a chunklist. */
+export interface ChunkInfo {
+  readonly sequence: number;
+  readonly duration: number;
+  readonly key: SegmentKeyRef;
+  readonly discontinuity?: boolean;
+  readonly programDateTime?: Date;
+}
+
+/** Everything a chunklist says, before URIs are written. */
+export interface ChunklistInfo {
+  readonly targetDuration: number;
+  readonly mediaSequence: number;
+  readonly discontinuitySequence?: number;
+  readonly endList: boolean;
+  readonly live: boolean;
+  readonly segments: readonly ChunkInfo[];
+}
+
+/** An encrypted (or, by policy, plain) segment ready to send. */
+export interface SegmentBody {
+  readonly data: Uint8Array;
+  /** Strong validator, stable across restarts and origins for the same bytes. */
+  readonly etag: string;
+  readonly live: boolean;
+}
+
+/** A kind of stream the HTTP layer can serve. */
+export interface MediaService<A = unknown> {
+  /** One entry per rendition, in rendition order. */
+  variants(req: StreamRequest<A>): Promise<readonly VariantInfo[]>;
+  chunklist(req: StreamRequest<A>, rendition: number): Promise<ChunklistInfo>;
+  segment(req: StreamRequest<A>, rendition: number, sequence: number): Promise<SegmentBody>;
+  /** The 16 key bytes of a key version (and rotation number), or undefined when unknown. */
+  key(
+    req: StreamRequest<A>,
+    rendition: number,
+    version: string,
+    keyIndex: number,
+  ): Promise<Buffer | undefined>;
+}

@@ -54,6 +54,7 @@ export class BitReader {
   /** Reads a signed Exp-Golomb code, se(v). */
   readSe(): number {
     const k = this.readUe();
+    if (k === 0) return 0;
     return k % 2 === 1 ? (k + 1) / 2 : -(k / 2);
   }
 }

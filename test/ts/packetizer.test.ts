@@ -26,7 +26,7 @@ function packetize(pes: Uint8Array, pcr?: number, randomAccess = false, counter 
 describe('writePesPackets', () => {
   test('a PES of exactly 184 bytes fills one packet with no adaptation field', () => {
     const out = packetize(pesOf(184));
-    // prettier-ignore
+    // biome-ignore format: one line per field
     assert.deepEqual(
       [...out.subarray(0, 4)],
       [
@@ -41,13 +41,11 @@ describe('writePesPackets', () => {
 
   test('one spare byte is adaptation_field_length 0 with no flags byte', () => {
     const out = packetize(pesOf(183));
-    // prettier-ignore
+    // biome-ignore format: one line per field
     assert.deepEqual(
       [...out.subarray(0, 5)],
       [
-        0x47,
-        0x41,
-        0x00,
+        0x47, 0x41, 0x00, // sync_byte, payload_unit_start_indicator, PID 0x100
         0x30, // adaptation_field_control '11' adaptation field and payload, continuity_counter 0
         0x00, // adaptation_field_length 0: the single stuffing byte
       ],
@@ -63,7 +61,7 @@ describe('writePesPackets', () => {
 
   test('several spare bytes are a length byte, a flags byte and 0xFF fill', () => {
     const out = packetize(pesOf(10));
-    // prettier-ignore
+    // biome-ignore format: one line per field
     assert.deepEqual(
       [...out.subarray(3, 7)],
       [
@@ -83,13 +81,12 @@ describe('writePesPackets', () => {
     assert.equal(out.length, 2 * TS_PACKET_SIZE);
     assert.equal(out[3], 0x1f); // payload only, continuity_counter 15
     assert.deepEqual(out.subarray(4, 188), pes.subarray(0, 184));
-    // prettier-ignore
+    // biome-ignore format: one line per field
     assert.deepEqual(
       [...out.subarray(188, 193)],
       [
-        0x47,
-        0x01, // no payload_unit_start on continuation packets
-        0x00,
+        0x47, // sync_byte
+        0x01, 0x00, // no payload_unit_start on continuation packets, PID 0x100
         0x30, // adaptation field and payload, continuity_counter wrapped to 0
         0xb6, // adaptation_field_length 182: one payload byte remains
       ],
@@ -99,20 +96,15 @@ describe('writePesPackets', () => {
 
   test('the first packet carries PCR and random_access_indicator', () => {
     const out = packetize(pesOf(400), 63_000, true);
-    // prettier-ignore
+    // biome-ignore format: one line per field
     assert.deepEqual(
       [...out.subarray(0, 12)],
       [
-        0x47,
-        0x41,
-        0x00,
+        0x47, 0x41, 0x00, // sync_byte, payload_unit_start_indicator, PID 0x100
         0x30, // adaptation field and payload, continuity_counter 0
         0x07, // adaptation_field_length 7
         0x50, // random_access_indicator | PCR_flag
-        0x00,
-        0x00,
-        0x7b,
-        0x0c, // program_clock_reference_base 63000, bits 32..1
+        0x00, 0x00, 0x7b, 0x0c, // program_clock_reference_base 63000, bits 32..1
         0x7e, // base bit 0, six reserved '1' bits, extension bit 8
         0x00, // extension bits 7..0
       ],
@@ -149,22 +141,15 @@ describe('writePcrPacket', () => {
     counter.next(); // last packet with payload carried 1
     const out = new Uint8Array(TS_PACKET_SIZE);
     writePcrPacket(out, 0, PID, counter, 90_000);
-    // prettier-ignore
+    // biome-ignore format: one line per field
     assert.deepEqual(
       [...out.subarray(0, 12)],
       [
-        0x47,
-        0x01, // no payload_unit_start, PID 0x100
-        0x00,
+        0x47, 0x01, 0x00, // sync_byte, no payload_unit_start, PID 0x100
         0x21, // adaptation_field_control '10' adaptation only, continuity_counter repeats 1
         0xb7, // adaptation_field_length 183
         0x10, // PCR_flag
-        0x00,
-        0x00,
-        0xaf,
-        0xc8,
-        0x7e,
-        0x00, // PCR base 90000
+        0x00, 0x00, 0xaf, 0xc8, 0x7e, 0x00, // PCR base 90000
       ],
     );
     assert.ok(out.subarray(12).every((b) => b === 0xff));
@@ -177,18 +162,14 @@ describe('writeSectionPacket', () => {
     const out = new Uint8Array(TS_PACKET_SIZE);
     const section = Uint8Array.of(0x00, 0xb0, 0x0d);
     writeSectionPacket(out, 0, 0, new ContinuityCounter(), section);
-    // prettier-ignore
+    // biome-ignore format: one line per field
     assert.deepEqual(
       [...out.subarray(0, 9)],
       [
-        0x47,
-        0x40, // payload_unit_start_indicator, PID 0
-        0x00,
+        0x47, 0x40, 0x00, // sync_byte, payload_unit_start_indicator, PID 0
         0x10, // payload only, continuity_counter 0
         0x00, // pointer_field
-        0x00,
-        0xb0,
-        0x0d, // the section
+        0x00, 0xb0, 0x0d, // the section
         0xff, // padding
       ],
     );

@@ -17,48 +17,30 @@ function header(streamId: number, pts: number, dts: number, payloadLength: numbe
 
 describe('PES header', () => {
   test('PTS only when PTS equals DTS, with the true length (audio)', () => {
-    // prettier-ignore
+    // biome-ignore format: one line per field
     const expected = [
-      0x00,
-      0x00,
-      0x01, // packet_start_code_prefix
+      0x00, 0x00, 0x01, // packet_start_code_prefix
       0xc0, //             stream_id: audio stream 0
-      0x00,
-      0x6c, //       PES_packet_length 108 = 3 + 5 + 100
+      0x00, 0x6c, //       PES_packet_length 108 = 3 + 5 + 100
       0x80, //             '10', not scrambled, no priority/alignment/copyright, copy
       0x80, //             PTS_DTS_flags '10', no other optional fields
       0x05, //             PES_header_data_length
-      0x21,
-      0x00,
-      0x37,
-      0x77,
-      0x41, // '0010' PTS 900000 (10 s) with marker bits
+      0x21, 0x00, 0x37, 0x77, 0x41, // '0010' PTS 900000 (10 s) with marker bits
     ];
     assert.deepEqual(header(STREAM_ID_AUDIO, 900_000, 900_000, 100), expected);
   });
 
   test('PTS and DTS when they differ; video length 0', () => {
-    // prettier-ignore
+    // biome-ignore format: one line per field
     const expected = [
-      0x00,
-      0x00,
-      0x01, // packet_start_code_prefix
+      0x00, 0x00, 0x01, // packet_start_code_prefix
       0xe0, //             stream_id: video stream 0
-      0x00,
-      0x00, //       PES_packet_length 0: unbounded video
+      0x00, 0x00, //       PES_packet_length 0: unbounded video
       0x80, //             '10' and flags
       0xc0, //             PTS_DTS_flags '11'
       0x0a, //             PES_header_data_length 10
-      0x31,
-      0x00,
-      0x37,
-      0x93,
-      0x61, // '0011' PTS 903600 (DTS + 40 ms)
-      0x11,
-      0x00,
-      0x37,
-      0x77,
-      0x41, // '0001' DTS 900000
+      0x31, 0x00, 0x37, 0x93, 0x61, // '0011' PTS 903600 (DTS + 40 ms)
+      0x11, 0x00, 0x37, 0x77, 0x41, // '0001' DTS 900000
     ];
     assert.deepEqual(header(STREAM_ID_VIDEO, 903_600, 900_000, undefined), expected);
   });

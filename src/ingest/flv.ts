@@ -56,7 +56,10 @@ export function parseFlvVideoTag(body: Uint8Array, timestampMs: number): FlvVide
   if (first === undefined) return { kind: 'ignored' };
   if (first & ENHANCED_VIDEO_FLAG) {
     const fourcc = Buffer.from(body.subarray(1, 5)).toString('latin1');
-    throw new HlsError('UNSUPPORTED_MEDIA', `enhanced RTMP video '${fourcc}' is not supported: publish H.264`);
+    throw new HlsError(
+      'UNSUPPORTED_MEDIA',
+      `enhanced RTMP video '${fourcc}' is not supported: publish H.264`,
+    );
   }
   // FrameType is the high nibble, CodecID the low nibble of the first byte.
   const frameType = first >> 4;
@@ -71,7 +74,8 @@ export function parseFlvVideoTag(body: Uint8Array, timestampMs: number): FlvVide
   // CompositionTime is a signed 24-bit value (§E.4.3.1): shift it to the top of an int32 and back.
   const cts = (((body[2]! << 16) | (body[3]! << 8) | body[4]!) << 8) >> 8;
   const payload = body.subarray(AVC_TAG_HEADER_SIZE);
-  if (packetType === AVC_SEQUENCE_HEADER) return { kind: 'config', info: parseAvcDecoderConfigurationRecord(payload) };
+  if (packetType === AVC_SEQUENCE_HEADER)
+    return { kind: 'config', info: parseAvcDecoderConfigurationRecord(payload) };
   if (packetType === AVC_END_OF_SEQUENCE) return { kind: 'end-of-sequence' };
   if (packetType !== AVC_NALU) throw invalid(`unknown AVCPacketType ${packetType}`);
   if (payload.length === 0) return { kind: 'ignored' };
@@ -93,7 +97,10 @@ export function parseFlvAudioTag(body: Uint8Array, timestampMs: number): FlvAudi
   const payload = body.subarray(AAC_TAG_HEADER_SIZE);
   if (packetType === AAC_SEQUENCE_HEADER) {
     if (payload.length < MIN_ASC_SIZE) throw invalid('AudioSpecificConfig shorter than 2 bytes');
-    return { kind: 'config', info: { kind: 'audio', codec: 'aac', audioSpecificConfig: Uint8Array.from(payload) } };
+    return {
+      kind: 'config',
+      info: { kind: 'audio', codec: 'aac', audioSpecificConfig: Uint8Array.from(payload) },
+    };
   }
   if (packetType !== AAC_RAW) throw invalid(`unknown AACPacketType ${packetType}`);
   if (payload.length === 0) return { kind: 'ignored' };

@@ -2,11 +2,11 @@
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { createServer, type Server } from 'node:net';
+import { connect, createServer, type Server } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { AacTrackInfo, H264TrackInfo, MediaSample } from '../../src/core/media.js';
-import { attachRtmpConnection } from '../../src/ingest/rtmp-server.js';
 import type { PublishDecision, PublishRequest, RtmpIngestHandler } from '../../src/ingest/rtmp/session.js';
+import { attachRtmpConnection } from '../../src/ingest/rtmp-server.js';
 
 interface Recorded {
   publishes: PublishRequest[];
@@ -19,7 +19,10 @@ interface Recorded {
   closes: string[];
 }
 
-function recorder(decide: (r: PublishRequest) => PublishDecision): { handler: RtmpIngestHandler; rec: Recorded } {
+function recorder(decide: (r: PublishRequest) => PublishDecision): {
+  handler: RtmpIngestHandler;
+  rec: Recorded;
+} {
   const rec: Recorded = { publishes: [], video: [], audio: [], metadata: [], unpublished: 0, closes: [] };
   const handler: RtmpIngestHandler = {
     onPublish: (r) => {
@@ -46,10 +49,29 @@ const silent = { info: () => {}, warn: () => {} };
 
 function runFfmpeg(url: string): Promise<{ code: number; stderr: string }> {
   const args = [
-    '-hide_banner', '-loglevel', 'error', '-nostdin',
-    '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25',
-    '-f', 'lavfi', '-i', 'sine',
-    '-t', '3', '-c:v', 'libx264', '-g', '25', '-c:a', 'aac', '-f', 'flv', url,
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-nostdin',
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc2=size=320x240:rate=25',
+    '-f',
+    'lavfi',
+    '-i',
+    'sine',
+    '-t',
+    '3',
+    '-c:v',
+    'libx264',
+    '-g',
+    '25',
+    '-c:a',
+    'aac',
+    '-f',
+    'flv',
+    url,
   ];
   return new Promise((resolve) => {
     execFile('ffmpeg', args, { timeout: 60_000 }, (err, _stdout, stderr) => {
@@ -59,8 +81,18 @@ function runFfmpeg(url: string): Promise<{ code: number; stderr: string }> {
   });
 }
 
-function listen(handler: RtmpIngestHandler): Promise<{ server: Server; port: number }> {
-  const server = createServer((socket) => attachRtmpConnection(socket, { handler, logger: silent }));
+/** Listens on a free port. With `peek`, the first bytes are read first and handed over as `head`, as the shared HTTP/RTMP port does. */
+function listen(
+  handler: RtmpIngestHandler,
+  peek = false,
+  handshakeTimeoutMs?: number,
+): Promise<{ server: Server; port: number }> {
+  const server = createServer((socket) => {
+    if (!peek) return attachRtmpConnection(socket, { handler, logger: silent, handshakeTimeoutMs });
+    socket.once('data', (head: Buffer) =>
+      attachRtmpConnection(socket, { handler, logger: silent, head, handshakeTimeoutMs }),
+    );
+  });
   return new Promise((resolve) => {
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
@@ -90,7 +122,13 @@ describe('RTMP ingest with ffmpeg as the publisher', () => {
     assert.equal(result.code, 0, result.stderr);
     await closed(rec);
     assert.deepEqual(rec.publishes, [
-      { app: 'live', instance: '_definst_', stream: 'test', query: 'secret=x', tcUrl: `rtmp://127.0.0.1:${port}/live` },
+      {
+        app: 'live',
+        instance: '_definst_',
+        stream: 'test',
+        query: 'secret=x',
+        tcUrl: `rtmp://127.0.0.1:${port}/live`,
+      },
     ]);
     assert.ok(rec.videoConfig, 'video config');
     assert.equal(rec.videoConfig.sps.length, 1);
@@ -102,7 +140,8 @@ describe('RTMP ingest with ffmpeg as the publisher', () => {
     assert.equal(rec.metadata.length, 1);
 
     assert.ok(Math.abs(rec.video.length - 75) <= 1, `video samples: ${rec.video.length}`);
-    for (let i = 1; i < rec.video.length; i++) assert.ok(rec.video[i]!.dts > rec.video[i - 1]!.dts, 'monotonic dts');
+    for (let i = 1; i < rec.video.length; i++)
+      assert.ok(rec.video[i]!.dts > rec.video[i - 1]!.dts, 'monotonic dts');
     const keyIndexes = rec.video.flatMap((s, i) => (s.keyframe ? [i] : []));
     assert.deepEqual(keyIndexes, [0, 25, 50]);
     for (const s of rec.video) assert.ok(s.pts >= s.dts);
@@ -119,7 +158,7 @@ describe('RTMP ingest refusing a publish', () => {
       code: 'NetStream.Publish.BadName',
       description: 'Wrong secret.',
     }));
-    const { server, port } = await listen(handler);
+    const { server, port } = await listen(handler, true);
     try {
       const result = await runFfmpeg(`rtmp://127.0.0.1:${port}/live/test?secret=wrong`);
       assert.notEqual(result.code, 0);
@@ -130,5 +169,32 @@ describe('RTMP ingest refusing a publish', () => {
     } finally {
       server.close();
     }
+  });
+});
+
+describe('RTMP connection guards', () => {
+  async function closedBy(bytes: Buffer): Promise<string[]> {
+    const { handler, rec } = recorder(() => ({ ok: true }));
+    const { server, port } = await listen(handler, false, 100);
+    try {
+      const socket = connect(port, '127.0.0.1');
+      socket.on('error', () => {});
+      socket.write(bytes);
+      await new Promise((resolve) => socket.on('close', resolve));
+      await closed(rec);
+      return rec.closes;
+    } finally {
+      server.close();
+    }
+  }
+
+  test('a truncated handshake is dropped by the handshake timeout', async () => {
+    assert.deepEqual(await closedBy(Buffer.of(3, 0, 0)), ['handshake timeout']);
+  });
+
+  test('a wrong version byte is dropped at once', async () => {
+    const reasons = await closedBy(Buffer.from('GET / HTTP/1.1\r\n\r\n'));
+    assert.equal(reasons.length, 1);
+    assert.match(reasons[0]!, /handshake version/);
   });
 });

@@ -128,7 +128,12 @@ class Amf0Reader {
         return obj;
       }
       // defineProperty, not assignment: a "__proto__" key must stay a plain property.
-      Object.defineProperty(obj, key, { value: this.value(depth + 1), enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(obj, key, {
+        value: this.value(depth + 1),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     }
   }
 

@@ -81,7 +81,10 @@ export class ChunkReader {
   /** Feeds received bytes; returns the messages completed by them, in order. */
   push(bytes: Uint8Array): RtmpReadMessage[] {
     const out: RtmpReadMessage[] = [];
-    const data = this.carry.length === 0 ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) : Buffer.concat([this.carry, bytes]);
+    const data =
+      this.carry.length === 0
+        ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+        : Buffer.concat([this.carry, bytes]);
     this.carry = Buffer.alloc(0);
     let pos = 0;
     while (pos < data.length) {
@@ -124,13 +127,20 @@ export class ChunkReader {
     if (available < basicSize + headerSize) return 0;
     let state = this.streams.get(csid);
     if (state === undefined) {
-      if (fmt !== 0) throw new RtmpProtocolError('CHUNK_HEADER', `chunk stream ${csid} starts with fmt ${fmt}`);
+      if (fmt !== 0)
+        throw new RtmpProtocolError('CHUNK_HEADER', `chunk stream ${csid} starts with fmt ${fmt}`);
       if (this.streams.size >= this.limits.maxChunkStreams) {
-        throw new RtmpProtocolError('TOO_MANY_CHUNK_STREAMS', `more than ${this.limits.maxChunkStreams} chunk streams`);
+        throw new RtmpProtocolError(
+          'TOO_MANY_CHUNK_STREAMS',
+          `more than ${this.limits.maxChunkStreams} chunk streams`,
+        );
       }
     }
     if (state?.inProgress && fmt !== 3) {
-      throw new RtmpProtocolError('CHUNK_HEADER', `fmt ${fmt} chunk inside a message on chunk stream ${csid}`);
+      throw new RtmpProtocolError(
+        'CHUNK_HEADER',
+        `fmt ${fmt} chunk inside a message on chunk stream ${csid}`,
+      );
     }
 
     // Message header fields (§5.3.1.2): 3-byte timestamp or delta, 3-byte length, 1-byte type, 4-byte LE stream id.
@@ -151,7 +161,10 @@ export class ChunkReader {
       if (fmt <= 1) {
         const length = data.readUIntBE(h + 3, 3);
         if (length > this.limits.maxMessageLength) {
-          throw new RtmpProtocolError('MESSAGE_TOO_LONG', `message of ${length} bytes (limit ${this.limits.maxMessageLength})`);
+          throw new RtmpProtocolError(
+            'MESSAGE_TOO_LONG',
+            `message of ${length} bytes (limit ${this.limits.maxMessageLength})`,
+          );
         }
         state.length = length;
         state.type = data[h + 6]!;
@@ -180,7 +193,10 @@ export class ChunkReader {
     state.pieces = [];
     if (state.length > 0) {
       if (this.partialCount >= this.limits.maxPartialMessages) {
-        throw new RtmpProtocolError('TOO_MANY_PARTIAL_MESSAGES', `more than ${this.limits.maxPartialMessages} partial messages`);
+        throw new RtmpProtocolError(
+          'TOO_MANY_PARTIAL_MESSAGES',
+          `more than ${this.limits.maxPartialMessages} partial messages`,
+        );
       }
       this.partialCount++;
     }
@@ -189,7 +205,10 @@ export class ChunkReader {
   private appendPayload(state: ChunkStreamState, bytes: Buffer): void {
     this.bufferedBytes += bytes.length;
     if (this.bufferedBytes > this.limits.maxBufferedBytes) {
-      throw new RtmpProtocolError('BUFFER_LIMIT', `more than ${this.limits.maxBufferedBytes} bytes of partial messages`);
+      throw new RtmpProtocolError(
+        'BUFFER_LIMIT',
+        `more than ${this.limits.maxBufferedBytes} bytes of partial messages`,
+      );
     }
     state.pieces.push(Buffer.from(bytes));
     state.received += bytes.length;

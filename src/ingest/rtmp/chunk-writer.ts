@@ -44,7 +44,10 @@ export class ChunkWriter {
     if (extended) header.writeUInt32BE(timestamp, FMT0_HEADER_SIZE);
 
     const parts: Uint8Array[] = [basic, header];
-    const continuation = Buffer.concat([basicHeader(FMT3_BITS, csid), extended ? header.subarray(FMT0_HEADER_SIZE) : Buffer.alloc(0)]);
+    const continuation = Buffer.concat([
+      basicHeader(FMT3_BITS, csid),
+      extended ? header.subarray(FMT0_HEADER_SIZE) : Buffer.alloc(0),
+    ]);
     for (let off = 0; off < payload.length; off += this.chunkSizeValue) {
       if (off > 0) parts.push(continuation);
       parts.push(payload.subarray(off, off + this.chunkSizeValue));
@@ -55,7 +58,8 @@ export class ChunkWriter {
 
 /** The 1-, 2- or 3-byte basic header for `csid` with the fmt bits `fmtBits` (§5.3.1.1). */
 function basicHeader(fmtBits: number, csid: number): Buffer {
-  if (!Number.isInteger(csid) || csid < CSID_MIN || csid > CSID_THREE_BYTE_MAX) throw new RangeError(`chunk stream id ${csid}`);
+  if (!Number.isInteger(csid) || csid < CSID_MIN || csid > CSID_THREE_BYTE_MAX)
+    throw new RangeError(`chunk stream id ${csid}`);
   if (csid <= CSID_ONE_BYTE_MAX) return Buffer.of(fmtBits | csid);
   const id = csid - CSID_FORM_BASE;
   if (csid <= CSID_TWO_BYTE_MAX) return Buffer.of(fmtBits, id);

@@ -43,6 +43,10 @@ export function onStatusMessage(
 }
 
 /** `onFCPublish` / `onFCUnpublish`: the notifications encoders that send FCPublish wait for (FMS convention). */
-export function fcStatusMessage(command: 'onFCPublish' | 'onFCUnpublish', code: string, stream: string): RtmpOutgoingMessage {
+export function fcStatusMessage(
+  command: 'onFCPublish' | 'onFCUnpublish',
+  code: string,
+  stream: string,
+): RtmpOutgoingMessage {
   return commandMessage(0, COMMAND_CHUNK_STREAM, [command, 0, null, { code, description: stream }]);
 }

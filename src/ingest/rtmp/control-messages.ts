@@ -36,7 +36,10 @@ export function windowAckSizeMessage(size: number): RtmpOutgoingMessage {
 }
 
 /** Set Peer Bandwidth (§5.4.5). */
-export function setPeerBandwidthMessage(size: number, limitType = PEER_BANDWIDTH_DYNAMIC): RtmpOutgoingMessage {
+export function setPeerBandwidthMessage(
+  size: number,
+  limitType = PEER_BANDWIDTH_DYNAMIC,
+): RtmpOutgoingMessage {
   return control(MSG_SET_PEER_BANDWIDTH, Buffer.concat([u32(size), Buffer.of(limitType)]));
 }
 

@@ -22,7 +22,10 @@ export interface StreamTarget {
  * Reads app and instance from connect's `app` field (`live` or `live/inst`, query dropped), falling back to
  * the path of `tcUrl`. Returns undefined when neither names an application.
  */
-export function parseConnectTarget(appField: string | undefined, tcUrl: string | undefined): ConnectTarget | undefined {
+export function parseConnectTarget(
+  appField: string | undefined,
+  tcUrl: string | undefined,
+): ConnectTarget | undefined {
   const source = appField !== undefined && appField !== '' ? appField : pathOfUrl(tcUrl ?? '');
   const path = splitQuery(source)[0];
   const segments = path.split('/').filter((s) => s !== '');

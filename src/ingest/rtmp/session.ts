@@ -7,7 +7,12 @@ import { parseFlvAudioTag, parseFlvVideoTag } from '../flv.js';
 import { type Amf0Object, type Amf0Value, decodeAmf0 } from './amf0.js';
 import { ChunkReader, type ChunkReaderLimits } from './chunk-reader.js';
 import { ChunkWriter } from './chunk-writer.js';
-import { connectResultMessage, fcStatusMessage, onStatusMessage, resultMessage } from './command-responses.js';
+import {
+  connectResultMessage,
+  fcStatusMessage,
+  onStatusMessage,
+  resultMessage,
+} from './command-responses.js';
 import {
   acknowledgementMessage,
   pingResponseMessage,
@@ -33,7 +38,9 @@ export interface PublishRequest {
 }
 
 /** The handler's answer to a publish: a refusal is sent to the client as an onStatus error, then the connection closes. */
-export type PublishDecision = { readonly ok: true } | { readonly ok: false; readonly code: string; readonly description: string };
+export type PublishDecision =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly code: string; readonly description: string };
 
 /** Events of one publishing connection. Only onPublish is required. */
 export interface RtmpIngestHandler {
@@ -118,7 +125,10 @@ export class RtmpSession {
       if (this.stateValue === 'handshake') {
         const step = this.handshake.push(bytes);
         if (step.output !== undefined) this.output.push(step.output);
-        if (!step.done) return this.flush();
+        if (!step.done) {
+          this.flush();
+          return;
+        }
         this.stateValue = 'connecting';
         rest = step.rest;
       }
@@ -159,13 +169,16 @@ export class RtmpSession {
         this.peerWindow = Math.max(MIN_PEER_WINDOW, readU32(message.payload, 'Window Acknowledgement Size'));
         return;
       case T.MSG_USER_CONTROL:
-        return this.handleUserControl(message.payload);
+        this.handleUserControl(message.payload);
+        return;
       case T.MSG_COMMAND_AMF0:
       case T.MSG_COMMAND_AMF3:
-        return this.handleCommand(message, decodeAmf0(amf0Body(message)));
+        this.handleCommand(message, decodeAmf0(amf0Body(message)));
+        return;
       case T.MSG_DATA_AMF0:
       case T.MSG_DATA_AMF3:
-        return this.handleData(message, decodeAmf0(amf0Body(message)));
+        this.handleData(message, decodeAmf0(amf0Body(message)));
+        return;
       case T.MSG_VIDEO:
         if (this.isMedia(message)) this.handleVideo(message);
         return;
@@ -180,7 +193,8 @@ export class RtmpSession {
   private handleUserControl(payload: Uint8Array): void {
     if (payload.length < 6) return;
     const view = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
-    if (view.readUInt16BE(0) === USER_CONTROL_PING_REQUEST) this.send(pingResponseMessage(view.readUInt32BE(2)));
+    if (view.readUInt16BE(0) === USER_CONTROL_PING_REQUEST)
+      this.send(pingResponseMessage(view.readUInt32BE(2)));
   }
 
   private handleCommand(message: T.RtmpReadMessage, values: Amf0Value[]): void {
@@ -192,20 +206,26 @@ export class RtmpSession {
     }
     switch (name) {
       case 'connect':
-        return this.onConnect(transactionId, values[2]);
+        this.onConnect(transactionId, values[2]);
+        return;
       case 'releaseStream':
-        return this.send(resultMessage(transactionId));
+        this.send(resultMessage(transactionId));
+        return;
       case 'FCPublish':
         this.send(fcStatusMessage('onFCPublish', 'NetStream.Publish.Start', stringArg(values[3])));
-        return this.send(resultMessage(transactionId));
+        this.send(resultMessage(transactionId));
+        return;
       case 'createStream':
-        return this.onCreateStream(transactionId);
+        this.onCreateStream(transactionId);
+        return;
       case 'publish':
-        return this.onPublish(message.streamId, stringArg(values[3]));
+        this.onPublish(message.streamId, stringArg(values[3]));
+        return;
       case 'FCUnpublish':
         this.unpublish();
         this.send(fcStatusMessage('onFCUnpublish', 'NetStream.Unpublish.Success', stringArg(values[3])));
-        return this.send(resultMessage(transactionId));
+        this.send(resultMessage(transactionId));
+        return;
       case 'deleteStream': {
         const id = values[3];
         if (typeof id === 'number' && id === this.publishStreamId) this.unpublish();
@@ -217,8 +237,16 @@ export class RtmpSession {
         return;
       case 'play':
       case 'play2':
-        this.send(onStatusMessage(message.streamId, 'error', 'NetStream.Play.Failed', 'This server only accepts publishing.'));
-        return this.fail('play refused: this server only accepts publishing');
+        this.send(
+          onStatusMessage(
+            message.streamId,
+            'error',
+            'NetStream.Play.Failed',
+            'This server only accepts publishing.',
+          ),
+        );
+        this.fail('play refused: this server only accepts publishing');
+        return;
       default:
         return; // _checkbw, getStreamLength, _result of onBWDone ...: nothing a publisher waits for
     }
@@ -251,23 +279,35 @@ export class RtmpSession {
   private onPublish(streamId: number, name: string): void {
     const target = this.connectTarget!;
     if (this.stateValue === 'publishing' || !this.createdStreams.has(streamId)) {
-      this.send(onStatusMessage(streamId, 'error', 'NetStream.Publish.BadName', 'Not a stream to publish on.'));
-      return this.fail(`publish on stream ${streamId} refused: already publishing or not created`);
+      this.send(
+        onStatusMessage(streamId, 'error', 'NetStream.Publish.BadName', 'Not a stream to publish on.'),
+      );
+      this.fail(`publish on stream ${streamId} refused: already publishing or not created`);
+      return;
     }
     const { stream, query } = parseStreamTarget(name);
-    const request: PublishRequest = { app: target.app, instance: target.instance, stream, query, tcUrl: target.tcUrl };
+    const request: PublishRequest = {
+      app: target.app,
+      instance: target.instance,
+      stream,
+      query,
+      tcUrl: target.tcUrl,
+    };
     const decision =
       stream === ''
         ? { ok: false as const, code: 'NetStream.Publish.BadName', description: 'No stream name.' }
         : this.handler.onPublish(request);
     if (!decision.ok) {
       this.send(onStatusMessage(streamId, 'error', decision.code, decision.description, stream));
-      return this.fail(`publish of '${stream}' refused: ${decision.code}`);
+      this.fail(`publish of '${stream}' refused: ${decision.code}`);
+      return;
     }
     this.publishStreamId = streamId;
     this.stateValue = 'publishing';
     this.send(streamBeginMessage(streamId));
-    this.send(onStatusMessage(streamId, 'status', 'NetStream.Publish.Start', `${stream} is now published.`, stream));
+    this.send(
+      onStatusMessage(streamId, 'status', 'NetStream.Publish.Start', `${stream} is now published.`, stream),
+    );
   }
 
   private unpublish(): void {

@@ -7,7 +7,12 @@ import type { Config } from '../config/schema.js';
 import { buildApp } from '../http/app.js';
 import type { MediaServices } from '../http/stream-route.js';
 import { KeyStore } from '../keys/key-store.js';
+import { Mp4SourceCache } from '../packager/mp4-source.js';
+import { VodService } from '../packager/vod-service.js';
 import type { RtmpAcceptor } from './listener.js';
+
+/** Bytes of MP4 sample indexes kept in memory (about 40 two-hour movies). */
+const INDEX_CACHE_BYTES = 512 * 1024 * 1024;
 
 /** What createApp needs. */
 export interface WiringOptions {
@@ -28,7 +33,11 @@ export interface WiredApp {
 export async function createApp(opts: WiringOptions): Promise<WiredApp> {
   const { config, logger } = opts;
   const keyStore = new KeyStore({ logger: logger.child({ module: 'keys' }), now: opts.now });
-  const services: MediaServices = {};
+  const vod = new VodService({
+    sources: new Mp4SourceCache({ maxBytes: INDEX_CACHE_BYTES }),
+    keys: keyStore,
+  });
+  const services: MediaServices = { mp4: vod };
   const http = await buildApp({ config, logger, services, now: opts.now });
   await http.ready();
   const rtmp: RtmpAcceptor = (socket) => socket.destroy();

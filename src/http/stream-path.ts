@@ -2,25 +2,12 @@
 // by segment. This is the one place that decides what a request path may name.
 
 import { HlsError } from '../core/errors.js';
+import type { StreamKind, StreamPath } from '../core/stream.js';
 
 /** The instance used when a URL names none (Wowza's default). */
 export const DEFAULT_INSTANCE = '_definst_';
 
-/** How a stream name is to be served. */
-export type StreamKind = 'mp4' | 'smil' | 'ngrp' | 'live' | 'pull';
-
-/** A request path split into its parts. */
-export interface StreamPath {
-  readonly app: string;
-  readonly instance: string;
-  /** The stream part of the URL as written, prefix included (`mp4:movies/a.mp4`). */
-  readonly stream: string;
-  readonly kind: StreamKind;
-  /** The stream name without its prefix (`movies/a.mp4`): `${Stream}` in key-file templates. */
-  readonly name: string;
-  /** The last path segment: playlist, chunklist, segment or key name. */
-  readonly file: string;
-}
+export type { StreamKind, StreamPath };
 
 const PREFIXES: ReadonlyArray<readonly [string, StreamKind]> = [
   ['mp4:', 'mp4'],

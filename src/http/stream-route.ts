@@ -5,11 +5,11 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppConfig, Config } from '../config/schema.js';
 import { HlsError } from '../core/errors.js';
+import type { ChunkInfo, MediaService, SegmentKeyRef, StreamRequest } from '../core/stream.js';
 import { verifySecureToken } from '../crypto/secure-token.js';
 import { ivHex } from '../crypto/segment-cipher.js';
 import { writeMasterPlaylist } from '../hls/master-playlist.js';
 import { type KeyTag, writeMediaPlaylist } from '../hls/media-playlist.js';
-import type { ChunkInfo, MediaService, SegmentKeyRef, StreamRequest } from './media-service.js';
 import { parseRange } from './range.js';
 import { newSession, requireSession, type SessionContext, withQuery } from './session.js';
 import { chunklistName, keyName, parseStreamFile, segmentName } from './stream-files.js';

@@ -1,7 +1,21 @@
-// What the HTTP layer needs from a kind of stream (VOD file, live stream, ...). Services
-// implement it; routes turn its answers into playlists, URIs and responses.
+// Streams as services see them: which stream a request names, and what the HTTP layer needs
+// from each kind of stream (VOD file, live stream, ...). Routes turn the answers into responses.
 
-import type { StreamPath } from './stream-path.js';
+/** How a stream name is to be served. */
+export type StreamKind = 'mp4' | 'smil' | 'ngrp' | 'live' | 'pull';
+
+/** A stream of an application instance, as a URL names it. */
+export interface StreamPath {
+  readonly app: string;
+  readonly instance: string;
+  /** The stream part of the URL as written, prefix included (`mp4:movies/a.mp4`). */
+  readonly stream: string;
+  readonly kind: StreamKind;
+  /** The stream name without its prefix (`movies/a.mp4`): `${Stream}` in key-file templates. */
+  readonly name: string;
+  /** The last path segment: playlist, chunklist, segment or key name. */
+  readonly file: string;
+}
 
 /** A request for one stream of one application. `appConfig` is that application's settings. */
 export interface StreamRequest<A = unknown> {

@@ -3,7 +3,7 @@
 
 import { realpath } from 'node:fs/promises';
 import path from 'node:path';
-import { HlsError } from '../core/errors.js';
+import { HlsError } from './errors.js';
 
 /**
  * Returns the real path of `relative` (segments joined with `/`, already decoded) under `root`.

@@ -1,0 +1,174 @@
+// VOD: MP4 files under storageDir packaged on request into encrypted MPEG-TS segments. Playlists
+// come from the deterministic segment plan, so every origin writes the same ones.
+
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import { aacCodecString } from '../codecs/aac.js';
+import { h264CodecString } from '../codecs/h264-sps.js';
+import type { AppConfig } from '../config/schema.js';
+import { expandTemplate } from '../config/variables.js';
+import { HlsError } from '../core/errors.js';
+import type { AacTrackInfo, H264TrackInfo } from '../core/media.js';
+import { resolveInside } from '../core/safe-path.js';
+import type {
+  ChunklistInfo,
+  MediaService,
+  SegmentBody,
+  StreamPath,
+  StreamRequest,
+  VariantInfo,
+} from '../core/stream.js';
+import { encryptSegment } from '../crypto/segment-cipher.js';
+import type { KeyRequest, KeyStore } from '../keys/key-store.js';
+import { TsMuxer } from '../ts/segment-muxer.js';
+import type { Mp4Source, Mp4SourceCache } from './mp4-source.js';
+import { SegmentCache } from './segment-cache.js';
+import { keyBytes, segmentKey } from './segment-keys.js';
+
+/** What the VOD service is built from. */
+export interface VodServiceDeps {
+  readonly sources: Mp4SourceCache;
+  readonly keys: KeyStore;
+  /** Called with the time spent packaging each segment (for metrics). */
+  readonly onPackaged?: (ms: number, bytes: number) => void;
+}
+
+/** The folder a stream's files live in: storageDir with its instance variable filled. */
+export function storageDirOf(app: AppConfig, instance: string): string {
+  return expandTemplate(app.storageDir, { ApplicationInstance: instance });
+}
+
+/** The key lookup of a stream (its name without prefix is `${Stream}`). */
+export function keyRequestOf(app: AppConfig, p: Pick<StreamPath, 'app' | 'instance' | 'name'>): KeyRequest {
+  return {
+    app: p.app,
+    instance: p.instance,
+    stream: p.name,
+    keyDir: expandTemplate(app.keyDir, { ApplicationInstance: p.instance }),
+    keyFiles: app.encryption.keyFiles,
+    missingKey: app.encryption.missingKey,
+  };
+}
+
+/** The codec setup of a source's tracks, by kind. */
+function tracksOf(src: Mp4Source): { video?: H264TrackInfo; audio?: AacTrackInfo } {
+  const v = src.index.video?.info;
+  const a = src.index.audio?.info;
+  return { video: v?.kind === 'video' ? v : undefined, audio: a?.kind === 'audio' ? a : undefined };
+}
+
+/** Serves `mp4:` streams of VOD applications. */
+export class VodService implements MediaService<AppConfig> {
+  private readonly caches = new Map<string, SegmentCache>();
+
+  constructor(private readonly deps: VodServiceDeps) {}
+
+  private async source(req: StreamRequest<AppConfig>): Promise<Mp4Source> {
+    const file = await resolveInside(storageDirOf(req.appConfig, req.path.instance), req.path.name);
+    if (path.extname(file).toLowerCase() === '.smil') {
+      throw new HlsError('UNSUPPORTED_MEDIA', 'a .smil file must be opened as smil:<name>.smil');
+    }
+    return this.deps.sources.get(file);
+  }
+
+  private cacheOf(app: string, bytes: number): SegmentCache {
+    let cache = this.caches.get(app);
+    if (!cache) {
+      cache = new SegmentCache(bytes);
+      this.caches.set(app, cache);
+    }
+    return cache;
+  }
+
+  private static checkRendition(rendition: number): void {
+    if (rendition !== 0) throw new HlsError('NOT_FOUND', 'unknown rendition');
+  }
+
+  async variants(req: StreamRequest<AppConfig>): Promise<readonly VariantInfo[]> {
+    const src = await this.source(req);
+    const plan = src.plan(req.appConfig.hls.chunkDurationTarget);
+    const { video, audio } = tracksOf(src);
+    const codecs: string[] = [];
+    const sps = video?.sps[0];
+    if (sps) codecs.push(h264CodecString(sps));
+    if (audio) codecs.push(aacCodecString(audio.audioSpecificConfig));
+    return [
+      {
+        bandwidth: plan.peakBitrate,
+        averageBandwidth: plan.averageBitrate,
+        codecs,
+        resolution: video ? { width: video.width, height: video.height } : undefined,
+        frameRate: src.index.video?.frameRate,
+      },
+    ];
+  }
+
+  async chunklist(req: StreamRequest<AppConfig>, rendition: number): Promise<ChunklistInfo> {
+    VodService.checkRendition(rendition);
+    const src = await this.source(req);
+    const plan = src.plan(req.appConfig.hls.chunkDurationTarget);
+    const resolved = await this.deps.keys.resolve(keyRequestOf(req.appConfig, req.path));
+    const rotation = req.appConfig.encryption.keyRotation;
+    return {
+      targetDuration: plan.targetDuration,
+      mediaSequence: 0,
+      endList: true,
+      live: false,
+      segments: plan.segments.map((s) => ({
+        sequence: s.index,
+        duration: s.duration,
+        key:
+          resolved.kind === 'key'
+            ? segmentKey(resolved.file, resolved.version, req.path, rotation, s.index).ref
+            : { kind: 'none' },
+      })),
+    };
+  }
+
+  async segment(req: StreamRequest<AppConfig>, rendition: number, sequence: number): Promise<SegmentBody> {
+    VodService.checkRendition(rendition);
+    const app = req.appConfig;
+    const src = await this.source(req);
+    const target = app.hls.chunkDurationTarget;
+    const plan = src.plan(target);
+    if (sequence >= plan.segments.length) throw new HlsError('SEGMENT_NOT_FOUND', `no segment ${sequence}`);
+    const resolved = await this.deps.keys.resolve(keyRequestOf(app, req.path));
+    const key =
+      resolved.kind === 'key'
+        ? segmentKey(resolved.file, resolved.version, req.path, app.encryption.keyRotation, sequence)
+        : undefined;
+    const identity = [
+      src.size,
+      Math.round(src.mtimeMs),
+      target,
+      sequence,
+      resolved.kind === 'key' ? resolved.version : 'plain',
+      key?.ref.keyIndex ?? '',
+    ].join('|');
+    const data = await this.cacheOf(req.path.app, app.cache).getOrMake(
+      `${src.path}|${identity}`,
+      async () => {
+        const started = performance.now();
+        const samples = await src.readSegment(plan, sequence);
+        const ts = new TsMuxer(tracksOf(src)).muxSegment(samples);
+        const out = key ? encryptSegment(ts, key.key, key.iv) : ts;
+        this.deps.onPackaged?.(performance.now() - started, out.byteLength);
+        return out;
+      },
+    );
+    const etag = `"${createHash('sha256').update(`${req.path.name}|${identity}`).digest('base64url').slice(0, 22)}"`;
+    return { data, etag, live: false };
+  }
+
+  async key(
+    req: StreamRequest<AppConfig>,
+    rendition: number,
+    version: string,
+    keyIndex: number,
+  ): Promise<Buffer | undefined> {
+    VodService.checkRendition(rendition);
+    const file = await this.deps.keys.keyForVersion(keyRequestOf(req.appConfig, req.path), version);
+    if (!file) return undefined;
+    return keyBytes(file, req.path, req.appConfig.encryption.keyRotation, keyIndex);
+  }
+}

@@ -18,6 +18,10 @@ const CSID_FORM_BASE = 64;
 /** Set Chunk Size: bit 31 must be zero (§5.4.1). */
 const CHUNK_SIZE_TOP_BIT = 0x80000000;
 
+/** First allocation for a message's payload; it doubles from there up to the message length. */
+const MIN_MESSAGE_BUFFER = 4096;
+const EMPTY = Buffer.alloc(0);
+
 /** Bounds that keep a hostile peer from making the reader allocate or buffer without limit. */
 export interface ChunkReaderLimits {
   /** Largest chunk size a peer may set (the spec allows 2^31-1; real encoders use 4096..65536). */
@@ -51,7 +55,8 @@ interface ChunkStreamState {
   streamId: number;
   /** The last fmt 0/1/2 header carried an extended timestamp, so fmt 3 chunks carry one too. */
   extended: boolean;
-  pieces: Buffer[];
+  /** Grows with what has arrived (never to the declared length up front), so a lie about length costs nothing. */
+  buffer: Buffer;
   received: number;
   inProgress: boolean;
   readonly extender: TimestampExtender;
@@ -190,7 +195,7 @@ export class ChunkReader {
     state.timestamp32 = timestamp32;
     state.inProgress = true;
     state.received = 0;
-    state.pieces = [];
+    state.buffer = EMPTY;
     if (state.length > 0) {
       if (this.partialCount >= this.limits.maxPartialMessages) {
         throw new RtmpProtocolError(
@@ -210,12 +215,20 @@ export class ChunkReader {
         `more than ${this.limits.maxBufferedBytes} bytes of partial messages`,
       );
     }
-    state.pieces.push(Buffer.from(bytes));
+    const needed = state.received + bytes.length;
+    if (needed > state.buffer.length) {
+      const grown = Buffer.allocUnsafe(
+        Math.min(state.length, Math.max(needed, state.buffer.length * 2, MIN_MESSAGE_BUFFER)),
+      );
+      state.buffer.copy(grown, 0, 0, state.received);
+      state.buffer = grown;
+    }
+    bytes.copy(state.buffer, state.received);
     state.received += bytes.length;
   }
 
   private complete(state: ChunkStreamState, out: RtmpReadMessage[]): void {
-    const payload = state.pieces.length === 1 ? state.pieces[0]! : Buffer.concat(state.pieces, state.length);
+    const payload = state.buffer.subarray(0, state.length);
     this.dropPartial(state);
     const message: RtmpReadMessage = {
       type: state.type,
@@ -234,7 +247,7 @@ export class ChunkReader {
     if (!state.inProgress) return;
     if (state.length > 0) this.partialCount--;
     this.bufferedBytes -= state.received;
-    state.pieces = [];
+    state.buffer = EMPTY;
     state.received = 0;
     state.inProgress = false;
   }
@@ -264,7 +277,7 @@ function newState(csid: number): ChunkStreamState {
     type: 0,
     streamId: 0,
     extended: false,
-    pieces: [],
+    buffer: EMPTY,
     received: 0,
     inProgress: false,
     extender: new TimestampExtender(),

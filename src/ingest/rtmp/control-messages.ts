@@ -20,9 +20,11 @@ export const COMMAND_CHUNK_STREAM = 3;
 export const STATUS_CHUNK_STREAM = 5;
 /** Set Peer Bandwidth limit type 2: dynamic (§5.4.5). */
 export const PEER_BANDWIDTH_DYNAMIC = 2;
-/** User control event types (§7.1.7). */
+/** User control event Stream Begin (§7.1.7). */
 export const USER_CONTROL_STREAM_BEGIN = 0;
+/** User control event PingRequest (§7.1.7). */
 export const USER_CONTROL_PING_REQUEST = 6;
+/** User control event PingResponse (§7.1.7). */
 export const USER_CONTROL_PING_RESPONSE = 7;
 
 /** Set Chunk Size (§5.4.1). */

@@ -57,21 +57,46 @@ const PCR_REFRESH_90K = TS_CLOCK_HZ / 25;
 const AUDIO_FRAMES_PER_PES = 5;
 /** AAC frames decode to 1024 samples each (960-sample framing is not used by MP4 or FLV AAC). */
 const AAC_FRAME_SAMPLES = 1024;
+/** PAT and PMT open every segment. */
+const PSI_PACKETS = 2;
 /** Room the scratch PES buffer starts with; it grows to the largest PES seen. */
 const INITIAL_SCRATCH_SIZE = 256 * 1024;
 
 /** One PES to write, planned before anything is written so the output size is known. */
 interface PesPlan {
   readonly isVideo: boolean;
+  /** Index of the first sample in its track's array, and how many samples the PES holds. */
   readonly first: number;
   readonly count: number;
-  readonly payloadLength: number;
+  /** PES header plus payload. */
+  readonly pesLength: number;
+  /** The access unit's NAL scan (video only), kept so the write pass need not scan again. */
   readonly scan: AccessUnitScan | undefined;
   readonly randomAccess: boolean;
-  /** PCR carried in the PES's first packet (PCR PID only). */
+  /** PCR base carried in the PES's first packet (PCR PID only). */
   readonly pcr: number | undefined;
-  /** PCR of a PCR-only packet written just before this PES. */
+  /** PCR base of a PCR-only packet written just before this PES. */
   readonly pcrBefore: number | undefined;
+}
+
+/** Where PCRs go: derived from DTS, monotonic within a segment. */
+class PcrSchedule {
+  private last: number | undefined;
+
+  /** The PCR fields of a PES with this DTS, on the PCR PID or not. */
+  place(dts: number, onPcrPid: boolean): { pcr: number | undefined; pcrBefore: number | undefined } {
+    const pcr = Math.max(dts - PCR_LEAD_90K, this.last ?? 0, 0);
+    if (onPcrPid) {
+      this.last = pcr;
+      return { pcr: wrap33(Math.floor(pcr)), pcrBefore: undefined };
+    }
+    // Off the PCR PID, a PCR-only packet keeps PCRs coming when the PCR PID is quiet (or not started).
+    if (this.last === undefined || pcr - this.last >= PCR_REFRESH_90K) {
+      this.last = pcr;
+      return { pcr: undefined, pcrBefore: wrap33(Math.floor(pcr)) };
+    }
+    return { pcr: undefined, pcrBefore: undefined };
+  }
 }
 
 /** Muxes segments for one pair of tracks; continuity counters carry over from call to call. */
@@ -86,11 +111,13 @@ export class TsMuxer {
   private readonly pmtCounter = new ContinuityCounter();
   private readonly videoCounter = new ContinuityCounter();
   private readonly audioCounter = new ContinuityCounter();
+  /** Reused for every PES; grows to the largest PES seen. */
   private scratch = new Uint8Array(INITIAL_SCRATCH_SIZE);
 
   constructor(tracks: { video?: H264TrackInfo; audio?: AacTrackInfo }) {
-    if (!tracks.video && !tracks.audio)
+    if (!tracks.video && !tracks.audio) {
       throw new HlsError('UNSUPPORTED_MEDIA', 'no H.264 or AAC track to mux');
+    }
     this.video = tracks.video;
     const streams: PmtStream[] = [];
     if (tracks.video) streams.push({ streamType: StreamType.H264, pid: VIDEO_PID });
@@ -111,85 +138,69 @@ export class TsMuxer {
   muxSegment(input: { video?: readonly MediaSample[]; audio?: readonly MediaSample[] }): Uint8Array {
     const video = input.video ?? [];
     const audio = input.audio ?? [];
-    if (video.length > 0 && !this.video)
+    if (video.length > 0 && !this.video) {
       throw new HlsError('INTERNAL', 'video samples for a muxer without video');
-    if (audio.length > 0 && !this.adts)
+    }
+    if (audio.length > 0 && !this.adts) {
       throw new HlsError('INTERNAL', 'audio samples for a muxer without audio');
+    }
     const plans = this.plan(video, audio);
-    let packets = 2; // PAT and PMT
+    let packets = PSI_PACKETS;
     let largestPes = 0;
     for (const p of plans) {
-      const samples = p.isVideo ? video : audio;
-      const pesLength = this.headerSize(samples, p) + p.payloadLength;
-      largestPes = Math.max(largestPes, pesLength);
-      packets +=
-        pesPacketCount(pesLength, p.pcr !== undefined, p.randomAccess) + (p.pcrBefore === undefined ? 0 : 1);
+      largestPes = Math.max(largestPes, p.pesLength);
+      packets += pesPacketCount(p.pesLength, p.pcr !== undefined, p.randomAccess);
+      if (p.pcrBefore !== undefined) packets++;
     }
     if (this.scratch.length < largestPes) this.scratch = new Uint8Array(largestPes);
+
     const out = new Uint8Array(packets * TS_PACKET_SIZE);
     let w = writeSectionPacket(out, 0, PAT_PID, this.patCounter, this.pat);
     w = writeSectionPacket(out, w, PMT_PID, this.pmtCounter, this.pmt);
     for (const p of plans) {
-      if (p.pcrBefore !== undefined)
+      if (p.pcrBefore !== undefined) {
         w = writePcrPacket(out, w, this.pcrPid, this.counterOf(this.pcrPid), p.pcrBefore);
+      }
       const pes = p.isVideo ? this.buildVideoPes(video, p) : this.buildAudioPes(audio, p);
       const pid = p.isVideo ? VIDEO_PID : AUDIO_PID;
-      w = writePesPackets(out, w, pes, {
-        pid,
-        counter: this.counterOf(pid),
-        pcr: p.pcr,
-        randomAccess: p.randomAccess,
-      });
+      const counter = this.counterOf(pid);
+      w = writePesPackets(out, w, pes, { pid, counter, pcr: p.pcr, randomAccess: p.randomAccess });
     }
-    if (w !== out.length)
+    if (w !== out.length) {
       throw new HlsError('INTERNAL', `TS segment size ${w} differs from the planned ${out.length}`);
+    }
     return out;
   }
 
   /** Orders PES packets by DTS, groups audio frames and decides where PCRs go. */
   private plan(video: readonly MediaSample[], audio: readonly MediaSample[]): PesPlan[] {
     const plans: PesPlan[] = [];
-    let lastPcr: number | undefined;
+    const pcrs = new PcrSchedule();
+    const videoOnPcrPid = this.pcrPid === VIDEO_PID;
     let vi = 0;
     let ai = 0;
     while (vi < video.length || ai < audio.length) {
       const v = video[vi];
       const a = audio[ai];
-      const isVideo = v !== undefined && (a === undefined || v.dts <= a.dts);
-      const dts = isVideo ? v.dts : a!.dts;
-      const pcr = Math.max(dts - PCR_LEAD_90K, lastPcr ?? 0, 0);
-      const onPcrPid = isVideo === (this.pcrPid === VIDEO_PID);
-      const pcrBefore =
-        !onPcrPid && (lastPcr === undefined || pcr - lastPcr >= PCR_REFRESH_90K) ? pcr : undefined;
-      if (onPcrPid || pcrBefore !== undefined) lastPcr = pcr;
-      const pcrFields = {
-        pcr: onPcrPid ? wrap33(Math.floor(pcr)) : undefined,
-        pcrBefore: wrapOptional(pcrBefore),
-      };
-      if (isVideo) {
+      if (v !== undefined && (a === undefined || v.dts <= a.dts)) {
         const scan = scanAccessUnit(v.data, this.video!.nalLengthSize);
-        const payloadLength = annexBSize(scan, this.video!, v.keyframe);
-        plans.push({
-          isVideo,
-          first: vi,
-          count: 1,
-          payloadLength,
-          scan,
-          randomAccess: v.keyframe,
-          ...pcrFields,
-        });
+        const pesLength = pesHeaderSize(v.pts, v.dts) + annexBSize(scan, this.video!, v.keyframe);
+        const pcr = pcrs.place(v.dts, videoOnPcrPid);
+        plans.push({ isVideo: true, first: vi, count: 1, pesLength, scan, randomAccess: v.keyframe, ...pcr });
         vi++;
-      } else {
+      } else if (a !== undefined) {
         const { count, payloadLength } = this.groupAudio(audio, ai, v?.dts ?? Number.POSITIVE_INFINITY);
+        const pesLength = pesHeaderSize(a.pts, a.dts) + payloadLength;
+        const pcr = pcrs.place(a.dts, !videoOnPcrPid);
         // Every AAC frame can start decoding, so every audio PES starts at a random access point.
         plans.push({
-          isVideo,
+          isVideo: false,
           first: ai,
           count,
-          payloadLength,
+          pesLength,
           scan: undefined,
           randomAccess: true,
-          ...pcrFields,
+          ...pcr,
         });
         ai += count;
       }
@@ -221,11 +232,6 @@ export class TsMuxer {
     return { count, payloadLength };
   }
 
-  private headerSize(samples: readonly MediaSample[], p: PesPlan): number {
-    const s = samples[p.first]!;
-    return pesHeaderSize(s.pts, s.dts);
-  }
-
   private counterOf(pid: number): ContinuityCounter {
     return pid === VIDEO_PID ? this.videoCounter : this.audioCounter;
   }
@@ -241,7 +247,8 @@ export class TsMuxer {
   /** Builds an audio PES of ADTS frames with its true length in the scratch buffer. */
   private buildAudioPes(audio: readonly MediaSample[], p: PesPlan): Uint8Array {
     const s = audio[p.first]!;
-    let w = writePesHeader(this.scratch, 0, STREAM_ID_AUDIO, s.pts, s.dts, p.payloadLength);
+    const payloadLength = p.pesLength - pesHeaderSize(s.pts, s.dts);
+    let w = writePesHeader(this.scratch, 0, STREAM_ID_AUDIO, s.pts, s.dts, payloadLength);
     for (let i = p.first; i < p.first + p.count; i++) {
       const frame = audio[i]!.data;
       writeAdtsHeader(this.scratch, w, this.adts!, frame.length);
@@ -250,10 +257,6 @@ export class TsMuxer {
     }
     return this.scratch.subarray(0, w);
   }
-}
-
-function wrapOptional(pcr: number | undefined): number | undefined {
-  return pcr === undefined ? undefined : wrap33(Math.floor(pcr));
 }
 
 /** Muxes a single segment with a fresh muxer (continuity counters start at 0). */

@@ -2,7 +2,13 @@
 // per-application headers, the access log and the error handler. The CLI listens and closes.
 
 import cors from '@fastify/cors';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
 import type { AppConfig, Config } from '../config/schema.js';
 import { HlsError } from '../core/errors.js';
 import { handleError, sendReason } from './error-handler.js';
@@ -48,6 +54,22 @@ export function loggablePath(url: string): string {
   return `${url.slice(0, q)}?${names.join('&')}`;
 }
 
+/** Writes the one access line of a request: method, path without secrets, status, bytes, ms, session id. */
+function logAccess(request: FastifyRequest, reply: FastifyReply): void {
+  const bytes = Number(reply.getHeader('content-length') ?? 0);
+  request.log.info(
+    {
+      method: request.method,
+      path: loggablePath(request.url),
+      status: reply.statusCode,
+      bytes: request.method === 'HEAD' ? 0 : bytes,
+      ms: Math.round(reply.elapsedTime * 10) / 10,
+      sid: request.sessionId,
+    },
+    'access',
+  );
+}
+
 /** Builds the Fastify app. It is ready to `inject()` or to receive connections once `ready()` resolves. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config } = deps;
@@ -59,6 +81,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     trustProxy: false,
     return503OnClosing: true,
     routerOptions: { ignoreDuplicateSlashes: false, maxParamLength: 2048 },
+    // Bad percent-encoding is caught by the router before any route and its hooks: answer it like
+    // our own 400s (without echoing the URL) and write its access line here.
+    frameworkErrors: (err, request, reply) => {
+      if (err.statusCode === 414) sendReason(reply, 414, 'malformed path: too long');
+      else sendReason(reply, 400, 'malformed path: bad percent-encoding');
+      logAccess(request, reply);
+    },
   });
 
   await app.register(cors, {
@@ -75,20 +104,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return payload;
   });
 
-  app.addHook('onResponse', async (request, reply) => {
-    const bytes = Number(reply.getHeader('content-length') ?? 0);
-    request.log.info(
-      {
-        method: request.method,
-        path: loggablePath(request.url),
-        status: reply.statusCode,
-        bytes: request.method === 'HEAD' ? 0 : bytes,
-        ms: Math.round(reply.elapsedTime * 10) / 10,
-        sid: request.sessionId,
-      },
-      'access',
-    );
-  });
+  app.addHook('onResponse', async (request, reply) => logAccess(request, reply));
 
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((request, reply) => {

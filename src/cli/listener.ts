@@ -21,8 +21,12 @@ export function createSharedListener(http: HttpServer, rtmp: RtmpAcceptor | unde
       socket.pause();
       socket.setTimeout(0);
       if (head[0] === RTMP_VERSION_BYTE) {
-        if (rtmp) rtmp(socket, head);
-        else socket.destroy();
+        if (!rtmp) {
+          socket.destroy();
+          return;
+        }
+        rtmp(socket, head);
+        socket.resume();
         return;
       }
       socket.unshift(head);

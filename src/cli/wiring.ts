@@ -6,7 +6,9 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import { buildApp } from '../http/app.js';
 import type { MediaServices } from '../http/stream-route.js';
+import { attachRtmpConnection } from '../ingest/rtmp-server.js';
 import { KeyStore } from '../keys/key-store.js';
+import { LiveService } from '../live/live-service.js';
 import { Mp4SourceCache } from '../packager/mp4-source.js';
 import { VodService } from '../packager/vod-service.js';
 import type { RtmpAcceptor } from './listener.js';
@@ -26,6 +28,7 @@ export interface WiredApp {
   readonly http: FastifyInstance;
   readonly rtmp: RtmpAcceptor;
   readonly keyStore: KeyStore;
+  readonly live: LiveService;
   close(): Promise<void>;
 }
 
@@ -37,15 +40,27 @@ export async function createApp(opts: WiringOptions): Promise<WiredApp> {
     sources: new Mp4SourceCache({ maxBytes: INDEX_CACHE_BYTES }),
     keys: keyStore,
   });
-  const services: MediaServices = { mp4: vod };
+  const live = new LiveService({
+    config,
+    keys: keyStore,
+    logger: logger.child({ module: 'live' }),
+    now: opts.now,
+  });
+  const services: MediaServices = { mp4: vod, live };
   const http = await buildApp({ config, logger, services, now: opts.now });
   await http.ready();
-  const rtmp: RtmpAcceptor = (socket) => socket.destroy();
+  const rtmpLogger = logger.child({ module: 'rtmp' });
+  const rtmp: RtmpAcceptor = (socket, head) => {
+    const peer = `${socket.remoteAddress}:${socket.remotePort}`;
+    attachRtmpConnection(socket, { handler: live.ingestHandler(peer), logger: rtmpLogger, head });
+  };
   return {
     http,
     rtmp,
     keyStore,
+    live,
     async close() {
+      live.close();
       await http.close();
     },
   };

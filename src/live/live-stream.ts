@@ -1,0 +1,196 @@
+// One live stream: its publish sessions, the window of encrypted segments, and the discontinuity
+// bookkeeping of republishes. Segments are muxed and encrypted once, when they are cut.
+
+import type { LiveAppConfig } from '../config/schema.js';
+import type { AacTrackInfo, H264TrackInfo, MediaSample } from '../core/media.js';
+import type { SegmentKeyRef } from '../core/stream.js';
+import { encryptSegment } from '../crypto/segment-cipher.js';
+import type { KeyRequest, KeyStore } from '../keys/key-store.js';
+import { segmentKey } from '../packager/segment-keys.js';
+import { TsMuxer } from '../ts/segment-muxer.js';
+import { type CutSegment, LiveSegmenter } from './segmenter.js';
+
+/** One encrypted segment of the live window. */
+export interface LiveSegment {
+  readonly sequence: number;
+  readonly duration: number;
+  readonly data: Uint8Array;
+  readonly key: SegmentKeyRef;
+  /** The AES key that encrypted it (kept so its key URI answers while it is in the window). */
+  readonly aesKey?: Buffer;
+  readonly discontinuity: boolean;
+  readonly programDateTime: Date;
+}
+
+/** Where a stream is in its life. */
+export type LiveState = 'publishing' | 'waiting' | 'ended';
+
+/** What a live stream needs from outside. */
+export interface LiveStreamDeps {
+  readonly keys: KeyStore;
+  readonly keyRequest: KeyRequest;
+  readonly logger: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
+  /** Milliseconds since the epoch. */
+  readonly now: () => number;
+}
+
+/** Added to RTMP timestamps so the PCR, which runs ahead of the DTS, never goes below zero. */
+const LIVE_TS_OFFSET_90K = 900_000;
+
+/** A live stream and its segment window. */
+export class LiveStream {
+  state: LiveState = 'publishing';
+  video?: H264TrackInfo;
+  audio?: AacTrackInfo;
+  publisher?: string;
+  readonly startedAt: Date;
+  private segments: LiveSegment[] = [];
+  private nextSequence: number;
+  private droppedDiscontinuities = 0;
+  private segmenter?: LiveSegmenter;
+  private muxer?: TsMuxer;
+  private discontinuityPending = false;
+  /** Segments are encrypted in the order they were cut, one after another. */
+  private queue: Promise<void> = Promise.resolve();
+  private bytesIn = 0;
+
+  constructor(
+    readonly app: string,
+    readonly instance: string,
+    readonly name: string,
+    readonly config: LiveAppConfig,
+    private readonly deps: LiveStreamDeps,
+  ) {
+    this.startedAt = new Date(deps.now());
+    // Media sequence numbers start from the wall clock in ms, so a restarted server never repeats
+    // one and a key and IV pair is never reused (SPEC §5).
+    this.nextSequence = deps.now();
+  }
+
+  /** A publisher (re)starts: a republish continues the sequence after a discontinuity. */
+  startPublish(publisher: string): void {
+    if (this.segments.length > 0 || this.state !== 'publishing') this.discontinuityPending = true;
+    this.state = 'publishing';
+    this.publisher = publisher;
+    this.segmenter = undefined;
+    this.muxer = undefined;
+    this.video = undefined;
+    this.audio = undefined;
+  }
+
+  /** Takes one sample from the publisher. */
+  addSample(kind: 'video' | 'audio', sample: MediaSample): void {
+    this.bytesIn += sample.data.byteLength;
+    if (!this.segmenter) {
+      if (kind === 'video' && !this.video) return;
+      if (kind === 'audio' && !this.audio) return;
+      this.segmenter = new LiveSegmenter(this.config.hls.chunkDurationTarget, this.video !== undefined);
+    }
+    const shifted: MediaSample = {
+      dts: sample.dts + LIVE_TS_OFFSET_90K,
+      pts: sample.pts + LIVE_TS_OFFSET_90K,
+      data: sample.data,
+      keyframe: sample.keyframe,
+    };
+    const cut = this.segmenter.push(kind, shifted);
+    if (cut) this.enqueue(cut);
+  }
+
+  /** The publisher left: the last partial segment is cut and the stream waits for a republish. */
+  stopPublish(): Promise<void> {
+    const last = this.segmenter?.flush();
+    if (last) this.enqueue(last);
+    this.segmenter = undefined;
+    this.state = 'waiting';
+    this.publisher = undefined;
+    return this.queue;
+  }
+
+  /** No republish came in time: the playlist ends. */
+  end(): void {
+    this.state = 'ended';
+  }
+
+  /** Segments in the window, oldest first. */
+  window(): readonly LiveSegment[] {
+    return this.segments;
+  }
+
+  /** EXT-X-DISCONTINUITY-SEQUENCE of a playlist starting at `firstListed`. */
+  discontinuitySequence(firstListed: number): number {
+    let n = this.droppedDiscontinuities;
+    for (const s of this.segments) {
+      if (s.sequence >= firstListed) break;
+      if (s.discontinuity) n++;
+    }
+    return n;
+  }
+
+  /** Bytes received from publishers so far (media payload). */
+  get ingestBytes(): number {
+    return this.bytesIn;
+  }
+
+  /** Resolves once every cut segment has been encrypted and added (tests and shutdown). */
+  settled(): Promise<void> {
+    return this.queue;
+  }
+
+  private enqueue(cut: CutSegment): void {
+    const sequence = this.nextSequence++;
+    const discontinuity = this.discontinuityPending;
+    this.discontinuityPending = false;
+    const programDateTime = new Date(this.deps.now() - cut.duration * 1000);
+    let ts: Uint8Array;
+    try {
+      this.muxer ??= new TsMuxer({ video: this.video, audio: this.audio });
+      ts = this.muxer.muxSegment({ video: cut.video, audio: cut.audio });
+    } catch (err) {
+      this.deps.logger.error({ stream: this.name, err }, 'live segment could not be muxed; dropped');
+      return;
+    }
+    this.queue = this.queue.then(() =>
+      this.encryptAndAdd(sequence, cut.duration, ts, discontinuity, programDateTime),
+    );
+  }
+
+  private async encryptAndAdd(
+    sequence: number,
+    duration: number,
+    ts: Uint8Array,
+    discontinuity: boolean,
+    programDateTime: Date,
+  ): Promise<void> {
+    let segment: LiveSegment;
+    try {
+      const resolved = await this.deps.keys.resolve(this.deps.keyRequest);
+      if (resolved.kind === 'plain') {
+        segment = { sequence, duration, data: ts, key: { kind: 'none' }, discontinuity, programDateTime };
+      } else {
+        const stream = { app: this.app, instance: this.instance, name: this.name };
+        const k = segmentKey(
+          resolved.file,
+          resolved.version,
+          stream,
+          this.config.encryption.keyRotation,
+          sequence,
+        );
+        const data = encryptSegment(ts, k.key, k.iv);
+        segment = { sequence, duration, data, key: k.ref, aesKey: k.key, discontinuity, programDateTime };
+      }
+    } catch (err) {
+      // Fail closed: without a usable key the segment is never published.
+      this.deps.logger.error(
+        { stream: this.name, err: (err as Error).message },
+        'no usable key; live segment dropped',
+      );
+      if (discontinuity) this.discontinuityPending = true;
+      return;
+    }
+    this.segments.push(segment);
+    while (this.segments.length > this.config.hls.maxChunkCount) {
+      const gone = this.segments.shift();
+      if (gone?.discontinuity) this.droppedDiscontinuities++;
+    }
+  }
+}

@@ -65,7 +65,7 @@ export class LiveService implements MediaService<AppConfig> {
   ingestHandler(peer: string): RtmpIngestHandler {
     let current: LiveStream | undefined;
     const release = () => {
-      if (!current || current.state !== 'publishing') return;
+      if (current?.state !== 'publishing') return;
       const stream = current;
       current = undefined;
       void stream.stopPublish();
@@ -85,7 +85,7 @@ export class LiveService implements MediaService<AppConfig> {
         const app = Object.hasOwn(this.deps.config.applications, req.app)
           ? this.deps.config.applications[req.app]
           : undefined;
-        if (!app || app.type !== 'live') {
+        if (app?.type !== 'live') {
           return {
             ok: false,
             code: 'NetStream.Publish.BadName',

@@ -6,6 +6,15 @@ import { isHlsError } from '../core/errors.js';
 
 const PLAIN_TEXT = 'text/plain; charset=utf-8';
 
+/**
+ * What clients are told for server-side failures: the full message (file paths, line numbers)
+ * goes to the log only.
+ */
+const PUBLIC_REASON: Partial<Record<string, string>> = {
+  KEY_FILE_INVALID: 'stream unavailable: its key file is invalid (see the server log)',
+  UPSTREAM_FAILED: 'upstream unavailable',
+};
+
 /** Sends a one-line plain-text answer. */
 export function sendReason(reply: FastifyReply, status: number, reason: string): FastifyReply {
   const line = reason.replace(/[\r\n]+/g, ' ').slice(0, 300);
@@ -25,7 +34,8 @@ export function handleError(
   if (isHlsError(err)) {
     if (err.statusCode >= 500) request.log.error({ code: err.code, err: err.message }, 'request failed');
     else request.log.debug({ code: err.code, reason: err.message }, 'request refused');
-    return sendReason(reply, err.statusCode, err.message);
+    const reason = err.statusCode >= 500 ? (PUBLIC_REASON[err.code] ?? 'internal server error') : err.message;
+    return sendReason(reply, err.statusCode, reason);
   }
   const status = (err as FastifyError).statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {

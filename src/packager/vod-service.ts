@@ -150,7 +150,8 @@ export class VodService implements MediaService<AppConfig> {
       async () => {
         const started = performance.now();
         const samples = await src.readSegment(plan, sequence);
-        const ts = new TsMuxer(tracksOf(src)).muxSegment(samples);
+        // Each segment is muxed on its own, so elementary continuity counters restart: say so.
+        const ts = new TsMuxer(tracksOf(src)).muxSegment(samples, { standaloneSequence: sequence });
         const out = key ? encryptSegment(ts, key.key, key.iv) : ts;
         this.deps.onPackaged?.(performance.now() - started, out.byteLength);
         return out;

@@ -18,6 +18,7 @@ const AFC_PAYLOAD_ONLY = 0x10;
 const AFC_ADAPTATION_ONLY = 0x20;
 const AFC_ADAPTATION_AND_PAYLOAD = 0x30;
 /** Flags in the adaptation field's first byte. */
+const AF_DISCONTINUITY = 0x80;
 const AF_RANDOM_ACCESS = 0x40;
 const AF_PCR = 0x10;
 /** adaptation_field_length byte plus the flags byte. */
@@ -34,17 +35,27 @@ export interface PesPacketOptions {
   readonly pcr?: number | undefined;
   /** Set random_access_indicator on the first packet (a keyframe starts in it). */
   readonly randomAccess?: boolean;
+  /**
+   * Set discontinuity_indicator on the first packet (§2.4.3.5): its continuity_counter need not follow
+   * the PID's previous packet, as when segments are muxed one by one.
+   */
+  readonly discontinuity?: boolean;
 }
 
 /** Adaptation field bytes the first packet of a PES needs before any stuffing. */
-function firstPacketAdaptationSize(pcr: boolean, randomAccess: boolean): number {
+function firstPacketAdaptationSize(pcr: boolean, flags: boolean): number {
   if (pcr) return AF_MIN_WITH_FLAGS + PCR_SIZE;
-  return randomAccess ? AF_MIN_WITH_FLAGS : 0;
+  return flags ? AF_MIN_WITH_FLAGS : 0;
 }
 
 /** Number of packets `writePesPackets` uses for a PES of `pesLength` bytes. */
-export function pesPacketCount(pesLength: number, pcr: boolean, randomAccess: boolean): number {
-  const bytes = pesLength + firstPacketAdaptationSize(pcr, randomAccess);
+export function pesPacketCount(
+  pesLength: number,
+  pcr: boolean,
+  randomAccess: boolean,
+  discontinuity = false,
+): number {
+  const bytes = pesLength + firstPacketAdaptationSize(pcr, randomAccess || discontinuity);
   return Math.max(1, Math.ceil(bytes / TS_BODY_SIZE));
 }
 
@@ -63,7 +74,9 @@ export function writePesPackets(
   let first = true;
   while (first || read < pes.length) {
     const pcr = first ? options.pcr : undefined;
-    const flags = first && options.randomAccess ? AF_RANDOM_ACCESS : 0;
+    const flags = first
+      ? (options.randomAccess ? AF_RANDOM_ACCESS : 0) | (options.discontinuity ? AF_DISCONTINUITY : 0)
+      : 0;
     const afNeeded = firstPacketAdaptationSize(pcr !== undefined, flags !== 0);
     const payload = Math.min(TS_BODY_SIZE - afNeeded, pes.length - read);
     const afSize = TS_BODY_SIZE - payload;
@@ -78,17 +91,22 @@ export function writePesPackets(
   return w;
 }
 
-/** Writes a packet holding only an adaptation field with a PCR (no payload, counter not advanced). */
+/**
+ * Writes a packet holding only an adaptation field with a PCR (no payload, counter not advanced),
+ * with discontinuity_indicator set when `discontinuity` is true.
+ */
 export function writePcrPacket(
   out: Uint8Array,
   offset: number,
   pid: number,
   counter: ContinuityCounter,
   pcr: number,
+  discontinuity = false,
 ): number {
   writeHeader(out, offset, pid, false, AFC_ADAPTATION_ONLY);
   out[offset + 3]! |= counter.current();
-  writeAdaptationField(out, offset + TS_HEADER_SIZE, TS_BODY_SIZE, 0, pcr);
+  const flags = discontinuity ? AF_DISCONTINUITY : 0;
+  writeAdaptationField(out, offset + TS_HEADER_SIZE, TS_BODY_SIZE, flags, pcr);
   return offset + TS_PACKET_SIZE;
 }
 

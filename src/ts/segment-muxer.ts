@@ -77,6 +77,20 @@ interface PesPlan {
   readonly pcr: number | undefined;
   /** PCR base of a PCR-only packet written just before this PES. */
   readonly pcrBefore: number | undefined;
+  /** discontinuity_indicator on the PCR-only packet before the PES / on the PES's first packet. */
+  readonly pcrBeforeDiscontinuity: boolean;
+  readonly discontinuity: boolean;
+}
+
+/** How one segment relates to the segments before it. */
+export interface MuxSegmentOptions {
+  /**
+   * The segment's media sequence number when segments are muxed one by one, in any order (VOD).
+   * PAT and PMT counters then start at `standaloneSequence % 16`, so they run on from segment to
+   * segment; the first packet of each elementary PID carries discontinuity_indicator (§2.4.3.5)
+   * instead, since its counter cannot be known without muxing every earlier segment.
+   */
+  readonly standaloneSequence?: number;
 }
 
 /** Where PCRs go: derived from DTS, monotonic within a segment. */
@@ -134,8 +148,14 @@ export class TsMuxer {
     this.pmt = buildPmtSection(this.pcrPid, streams);
   }
 
-  /** Muxes one segment into one freshly allocated buffer; continuity counters carry over between calls on the same muxer. */
-  muxSegment(input: { video?: readonly MediaSample[]; audio?: readonly MediaSample[] }): Uint8Array {
+  /**
+   * Muxes one segment into one freshly allocated buffer; continuity counters carry over between calls
+   * on the same muxer unless `options.standaloneSequence` is given.
+   */
+  muxSegment(
+    input: { video?: readonly MediaSample[]; audio?: readonly MediaSample[] },
+    options: MuxSegmentOptions = {},
+  ): Uint8Array {
     const video = input.video ?? [];
     const audio = input.audio ?? [];
     if (video.length > 0 && !this.video) {
@@ -144,27 +164,36 @@ export class TsMuxer {
     if (audio.length > 0 && !this.adts) {
       throw new HlsError('INTERNAL', 'audio samples for a muxer without audio');
     }
-    const plans = this.plan(video, audio);
+    const standalone = options.standaloneSequence;
+    const plans = this.plan(video, audio, standalone !== undefined);
     let packets = PSI_PACKETS;
     let largestPes = 0;
     for (const p of plans) {
       largestPes = Math.max(largestPes, p.pesLength);
-      packets += pesPacketCount(p.pesLength, p.pcr !== undefined, p.randomAccess);
+      packets += pesPacketCount(p.pesLength, p.pcr !== undefined, p.randomAccess, p.discontinuity);
       if (p.pcrBefore !== undefined) packets++;
     }
     if (this.scratch.length < largestPes) this.scratch = new Uint8Array(largestPes);
 
     const out = new Uint8Array(packets * TS_PACKET_SIZE);
-    let w = writeSectionPacket(out, 0, PAT_PID, this.patCounter, this.pat);
-    w = writeSectionPacket(out, w, PMT_PID, this.pmtCounter, this.pmt);
+    const patCounter = standalone === undefined ? this.patCounter : new ContinuityCounter(standalone);
+    const pmtCounter = standalone === undefined ? this.pmtCounter : new ContinuityCounter(standalone);
+    let w = writeSectionPacket(out, 0, PAT_PID, patCounter, this.pat);
+    w = writeSectionPacket(out, w, PMT_PID, pmtCounter, this.pmt);
     for (const p of plans) {
       if (p.pcrBefore !== undefined) {
-        w = writePcrPacket(out, w, this.pcrPid, this.counterOf(this.pcrPid), p.pcrBefore);
+        const counter = this.counterOf(this.pcrPid);
+        w = writePcrPacket(out, w, this.pcrPid, counter, p.pcrBefore, p.pcrBeforeDiscontinuity);
       }
       const pes = p.isVideo ? this.buildVideoPes(video, p) : this.buildAudioPes(audio, p);
       const pid = p.isVideo ? VIDEO_PID : AUDIO_PID;
-      const counter = this.counterOf(pid);
-      w = writePesPackets(out, w, pes, { pid, counter, pcr: p.pcr, randomAccess: p.randomAccess });
+      w = writePesPackets(out, w, pes, {
+        pid,
+        counter: this.counterOf(pid),
+        pcr: p.pcr,
+        randomAccess: p.randomAccess,
+        discontinuity: p.discontinuity,
+      });
     }
     if (w !== out.length) {
       throw new HlsError('INTERNAL', `TS segment size ${w} differs from the planned ${out.length}`);
@@ -172,10 +201,18 @@ export class TsMuxer {
     return out;
   }
 
-  /** Orders PES packets by DTS, groups audio frames and decides where PCRs go. */
-  private plan(video: readonly MediaSample[], audio: readonly MediaSample[]): PesPlan[] {
+  /**
+   * Orders PES packets by DTS, groups audio frames and decides where PCRs go; when `standalone`,
+   * marks the first packet of each elementary PID with discontinuity_indicator.
+   */
+  private plan(video: readonly MediaSample[], audio: readonly MediaSample[], standalone: boolean): PesPlan[] {
     const plans: PesPlan[] = [];
     const pcrs = new PcrSchedule();
+    const unmarked = new Set(standalone ? [VIDEO_PID, AUDIO_PID] : []);
+    const marks = (pid: number, pcr: { pcrBefore: number | undefined }) => {
+      const pcrBeforeDiscontinuity = pcr.pcrBefore !== undefined && unmarked.delete(this.pcrPid);
+      return { pcrBeforeDiscontinuity, discontinuity: unmarked.delete(pid) };
+    };
     const videoOnPcrPid = this.pcrPid === VIDEO_PID;
     let vi = 0;
     let ai = 0;
@@ -186,7 +223,16 @@ export class TsMuxer {
         const scan = scanAccessUnit(v.data, this.video!.nalLengthSize);
         const pesLength = pesHeaderSize(v.pts, v.dts) + annexBSize(scan, this.video!, v.keyframe);
         const pcr = pcrs.place(v.dts, videoOnPcrPid);
-        plans.push({ isVideo: true, first: vi, count: 1, pesLength, scan, randomAccess: v.keyframe, ...pcr });
+        plans.push({
+          isVideo: true,
+          first: vi,
+          count: 1,
+          pesLength,
+          scan,
+          randomAccess: v.keyframe,
+          ...pcr,
+          ...marks(VIDEO_PID, pcr),
+        });
         vi++;
       } else if (a !== undefined) {
         const { count, payloadLength } = this.groupAudio(audio, ai, v?.dts ?? Number.POSITIVE_INFINITY);
@@ -201,6 +247,7 @@ export class TsMuxer {
           scan: undefined,
           randomAccess: true,
           ...pcr,
+          ...marks(AUDIO_PID, pcr),
         });
         ai += count;
       }

@@ -10,6 +10,7 @@ import {
   type SampleTableBoxes,
   sampleTableBytes,
 } from './sample-table.js';
+import { checkTableCounts } from './table-guard.js';
 import {
   aacFacts,
   h264Info,
@@ -95,8 +96,14 @@ function parseWithMp4box(moov: Uint8Array): { traks: TrakFields[]; movieTimescal
   } catch (cause) {
     throw new HlsError('MEDIA_INVALID', 'invalid MP4 file: moov box could not be parsed', { cause });
   }
-  const moovBox = file.moov as unknown as { traks?: TrakFields[]; mvhd?: { timescale: number } } | undefined;
+  const moovBox = file.moov as unknown as
+    | { traks?: TrakFields[]; mvhd?: { timescale: number }; mvex?: unknown }
+    | undefined;
   if (moovBox === undefined || moovBox.mvhd === undefined) throw invalid('moov box could not be parsed');
+  // mvex announces movie fragments (ISO 14496-12 §8.8.1): the samples live in moof boxes, not in the moov.
+  if (moovBox.mvex !== undefined) {
+    throw new HlsError('UNSUPPORTED_MEDIA', 'fragmented MP4 files cannot be packaged; remux with faststart');
+  }
   return { traks: moovBox.traks ?? [], movieTimescale: moovBox.mvhd.timescale };
 }
 
@@ -110,18 +117,24 @@ function firstEntry(trak: TrakFields): SampleEntryFields | undefined {
 
 /** The tables of `stbl` as plain arrays, or MEDIA_INVALID naming the missing box. */
 function tableBoxes(stbl: StblFields, trackId: number): SampleTableBoxes {
-  const missing = (box: string) => invalid(`track ${trackId} has no ${box} box`);
-  if (stbl.stts === undefined) throw missing('stts');
-  if (stbl.stsc === undefined) throw missing('stsc');
+  // mp4box leaves fields unset when a box is damaged; every array is checked before use.
+  const damaged = (box: string) => invalid(`track ${trackId} has no usable ${box} box`);
+  const ok = (...fields: unknown[]) => fields.every(Array.isArray);
+  const { stts, ctts, stss, stsc, stsz, stz2 } = stbl;
+  if (stts === undefined || !ok(stts.sample_counts, stts.sample_deltas)) throw damaged('stts');
+  if (stsc === undefined || !ok(stsc.first_chunk, stsc.samples_per_chunk)) throw damaged('stsc');
+  if (ctts !== undefined && !ok(ctts.sample_counts, ctts.sample_offsets)) throw damaged('ctts');
+  if (stss !== undefined && !ok(stss.sample_numbers)) throw damaged('stss');
   const chunkOffsets = stbl.stco?.chunk_offsets ?? stbl.co64?.chunk_offsets;
-  if (chunkOffsets === undefined) throw missing('stco');
-  const sizes = stbl.stsz
-    ? { count: stbl.stsz.sample_count, constant: stbl.stsz.sample_size, perSample: stbl.stsz.sample_sizes }
-    : stbl.stz2
-      ? { count: stbl.stz2.sample_sizes.length, constant: 0, perSample: stbl.stz2.sample_sizes }
-      : undefined;
-  if (sizes === undefined) throw missing('stsz');
-  return { stts: stbl.stts, ctts: stbl.ctts, stss: stbl.stss, stsc: stbl.stsc, sizes, chunkOffsets };
+  if (!ok(chunkOffsets)) throw damaged('stco');
+  const sizes =
+    stsz !== undefined && (stsz.sample_size > 0 || ok(stsz.sample_sizes))
+      ? { count: stsz.sample_count, constant: stsz.sample_size, perSample: stsz.sample_sizes ?? [] }
+      : stsz === undefined && stz2 !== undefined && ok(stz2.sample_sizes)
+        ? { count: stz2.sample_sizes.length, constant: 0, perSample: stz2.sample_sizes }
+        : undefined;
+  if (sizes === undefined) throw damaged('stsz');
+  return { stts, ctts, stss, stsc, sizes, chunkOffsets: chunkOffsets! };
 }
 
 function buildTrack(trak: TrakFields, movieTimescale: number): Omit<Mp4Track, 'info'> {
@@ -176,6 +189,7 @@ function trackBytes(track: Mp4Track | undefined): number {
  * throws UNSUPPORTED_MEDIA for other video or audio codecs and MEDIA_INVALID for broken tables.
  */
 export function parseMoov(moov: Uint8Array): Mp4Index {
+  checkTableCounts(moov);
   const { traks, movieTimescale } = parseWithMp4box(moov);
   const videos = tracksOf(traks, VIDEO_HANDLER);
   const audios = tracksOf(traks, AUDIO_HANDLER);

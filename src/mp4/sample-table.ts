@@ -48,6 +48,8 @@ export interface BuiltSampleTable {
 
 /** Bytes a SampleTable spends per sample: offset 8 + size 4 + dts 8 + cto 4 + sync 1. */
 export const SAMPLE_TABLE_BYTES_PER_SAMPLE = 25;
+/** More samples than this in one track (24 h at 120 fps is 10.4 M) is a corrupt count, not a movie. */
+export const MAX_SAMPLES_PER_TRACK = 20_000_000;
 
 function invalid(reason: string): HlsError {
   return new HlsError('MEDIA_INVALID', `invalid MP4 sample table: ${reason}`);
@@ -127,6 +129,9 @@ function fillFileOffsets(boxes: SampleTableBoxes, size: Uint32Array, offset: Flo
  */
 export function buildSampleTable(boxes: SampleTableBoxes, shift: number): BuiltSampleTable {
   const count = boxes.sizes.count;
+  if (!(Number.isSafeInteger(count) && count >= 0 && count <= MAX_SAMPLES_PER_TRACK)) {
+    throw invalid(`implausible sample count ${count}`);
+  }
   const table = {
     count,
     offset: new Float64Array(count),

@@ -71,6 +71,12 @@ function collect(
   range: PlannedSegment['video'],
 ): Wanted[] {
   if (track === undefined || range === undefined) return [];
+  if (range.first < 0 || range.end > track.samples.count) {
+    throw new HlsError(
+      'INTERNAL',
+      `segment ${kind} samples ${range.first}..${range.end} are not in this file`,
+    );
+  }
   const out: Wanted[] = [];
   for (let i = range.first; i < range.end; i++) {
     out.push({ track: kind, sample: i, offset: track.samples.offset[i]!, size: track.samples.size[i]! });

@@ -51,6 +51,8 @@ export const FIXTURES = {
   audioOnly: ['-t', '5', '-vn', '-c:a', 'aac', '-ar', '44100'],
   /** H.264 with MP3 audio: refused for the audio. */
   mp3: ['-t', '1', '-c:v', 'libx264', '-c:a', 'libmp3lame'],
+  /** Fragmented MP4 (empty moov, samples in moof boxes): refused. */
+  fragmented: ['-t', '2', '-c:v', 'libx264', '-c:a', 'aac', '-movflags', 'frag_keyframe+empty_moov'],
   /** HEVC video: refused. */
   hevc: ['-t', '1', '-an', '-c:v', 'libx265', '-x265-params', 'log-level=error'],
 } as const;

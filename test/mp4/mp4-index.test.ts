@@ -127,6 +127,13 @@ describe('parseMoov refusals', () => {
     assert.match(err.message, /MP3/);
   });
 
+  test('a fragmented MP4 is refused with the reason', async () => {
+    const err = await indexOf(await media.file('fragmented')).catch((e: unknown) => e);
+    assert.ok(err instanceof HlsError);
+    assert.equal(err.code, 'UNSUPPORTED_MEDIA');
+    assert.match(err.message, /fragmented/);
+  });
+
   test('a moov with garbage inside is MEDIA_INVALID, not a crash', async () => {
     const bytes = readFileSync(await media.file('avFaststart'));
     const where = await locateMoov(async (o, l) => bytes.subarray(o, o + l), bytes.length);

@@ -20,6 +20,7 @@ import type {
 } from '../core/stream.js';
 import { encryptSegment } from '../crypto/segment-cipher.js';
 import type { KeyRequest, KeyStore } from '../keys/key-store.js';
+import type { Mp4Track } from '../mp4/mp4-index.js';
 import { TsMuxer } from '../ts/segment-muxer.js';
 import type { Mp4Source, Mp4SourceCache } from './mp4-source.js';
 import { SegmentCache } from './segment-cache.js';
@@ -57,9 +58,20 @@ function tracksOf(src: Mp4Source): { video?: H264TrackInfo; audio?: AacTrackInfo
   return { video: v?.kind === 'video' ? v : undefined, audio: a?.kind === 'audio' ? a : undefined };
 }
 
+/** End (exclusive) of the last byte any sample of `track` occupies. */
+function sampleDataEnd(track: Mp4Track | undefined): number {
+  if (track === undefined) return 0;
+  const { count, offset, size } = track.samples;
+  let end = 0;
+  for (let i = 0; i < count; i++) end = Math.max(end, offset[i]! + size[i]!);
+  return end;
+}
+
 /** Serves `mp4:` streams of VOD applications. */
 export class VodService implements MediaService<AppConfig> {
   private readonly caches = new Map<string, SegmentCache>();
+  /** Sources whose samples all lie inside their file (an index is replaced when its file changes). */
+  private readonly complete = new WeakSet<Mp4Source>();
 
   constructor(private readonly deps: VodServiceDeps) {}
 
@@ -68,7 +80,24 @@ export class VodService implements MediaService<AppConfig> {
     if (path.extname(file).toLowerCase() === '.smil') {
       throw new HlsError('UNSUPPORTED_MEDIA', 'a .smil file must be opened as smil:<name>.smil');
     }
-    return this.deps.sources.get(file);
+    const src = await this.deps.sources.get(file);
+    this.checkComplete(src);
+    return src;
+  }
+
+  /**
+   * Refuses a file whose samples run past its end (a faststart file cut short keeps a whole moov),
+   * before any playlist promises segments that cannot be read.
+   */
+  private checkComplete(src: Mp4Source): void {
+    if (this.complete.has(src)) return;
+    if (Math.max(sampleDataEnd(src.index.video), sampleDataEnd(src.index.audio)) > src.size) {
+      throw new HlsError(
+        'MEDIA_INVALID',
+        'invalid MP4 file: samples lie past the end of the file (truncated?)',
+      );
+    }
+    this.complete.add(src);
   }
 
   private cacheOf(app: string, bytes: number): SegmentCache {

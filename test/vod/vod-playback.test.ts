@@ -12,7 +12,9 @@ import {
   CORRUPTION_PATTERN,
   makeClips,
   type ProbedPacket,
+  type ProbedStream,
   probePackets,
+  probeStreams,
   videoFrameHashes,
 } from '../helpers/vod-media.js';
 import {
@@ -56,7 +58,11 @@ describe('VOD playback judged by ffmpeg', { concurrency: 2 }, () => {
   /** Each clip's playlists, and ffprobe's view of each decrypted segment, shared by the tests. */
   const served = new Map<
     string,
-    { pl: StreamPlaylists; probes: { packets: ProbedPacket[]; stderr: string }[] }
+    {
+      pl: StreamPlaylists;
+      source: ProbedStream[];
+      probes: { packets: ProbedPacket[]; stderr: string }[];
+    }
   >();
 
   async function serve(clip: ClipRecipe): Promise<void> {
@@ -68,7 +74,8 @@ describe('VOD playback judged by ffmpeg', { concurrency: 2 }, () => {
       fs.writeFileSync(file, segment);
       probes.push(await probePackets(file));
     }
-    served.set(clip.name, { pl, probes });
+    const { streams: source } = await probeStreams(sources.get(clip.name)!);
+    served.set(clip.name, { pl, source, probes });
   }
 
   before(async () => {
@@ -112,6 +119,24 @@ describe('VOD playback judged by ffmpeg', { concurrency: 2 }, () => {
           assert.doesNotMatch(hls.warnings, CORRUPTION_PATTERN);
         });
       }
+
+      test('the master playlist states the clip resolution and codecs', () => {
+        const { pl, source } = served.get(clip.name)!;
+        const attrs = pl.master.playlists![0]!.attributes;
+        const codecs = String(attrs.CODECS).split(',');
+        const video = source.find((s) => s.codec_type === 'video');
+        if (video) {
+          assert.deepEqual(attrs.RESOLUTION, { width: video.width, height: video.height });
+          const level = video.level!.toString(16).padStart(2, '0');
+          assert.match(codecs[0]!, new RegExp(`^avc1\\.64[0-9a-f]{2}${level}$`), 'H.264 High at its level');
+        } else {
+          assert.equal(attrs.RESOLUTION, undefined);
+        }
+        assert.deepEqual(
+          codecs.filter((c) => c.startsWith('mp4a')),
+          clip.audio === false ? [] : ['mp4a.40.2'],
+        );
+      });
 
       test('ffprobe reads every decrypted segment without a word on stderr', async () => {
         const { probes } = served.get(clip.name)!;

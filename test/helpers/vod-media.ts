@@ -172,7 +172,7 @@ export interface ProbedPacket {
   readonly flags: string;
 }
 
-/** The packets of a file (or `-` piped bytes are not supported: write the segment to a file first). */
+/** The packets of a file, and what ffprobe printed on stderr at `-v warning`. */
 export async function probePackets(file: string): Promise<{ packets: ProbedPacket[]; stderr: string }> {
   const { stdout, stderr } = await ffprobe(
     '-v',

@@ -137,7 +137,7 @@ export async function fetchPlaylists(masterUrl: string): Promise<StreamPlaylists
   return { masterText: m.text, master, chunklistUrl, chunklistText: c.text, chunklist, segments };
 }
 
-/** The key bytes of the key file a stream was given (`<keyDir>/<name>.key`, the second lookup path). */
+/** The key bytes of the first of `candidates` (paths under `keyDir`) that exists. */
 export function readKeyFile(keyDir: string, candidates: readonly string[]): Buffer {
   for (const rel of candidates) {
     const file = path.join(keyDir, rel);

@@ -83,7 +83,6 @@ describe('a VOD stream judged by openssl, m3u8-parser and ffprobe', () => {
       const seg = pl.segments[1]!;
       const encrypted = path.join(dir, 'segment1.enc');
       fs.writeFileSync(encrypted, (await get(seg.url)).body);
-      // biome-ignore format: one openssl option per line
       const { stdout } = await run(
         'openssl',
         ['aes-128-cbc', '-d', '-K', key.toString('hex'), '-iv', seg.iv.toString('hex'), '-in', encrypted],

@@ -111,7 +111,7 @@ export async function benchLive(): Promise<BenchResult> {
     ours: fixed(oursCpu),
     reference: '',
     ratio: '',
-    target: '<= nginx-rtmp',
+    target: 'ours/nginx <= 1x',
     met: undefined,
   };
   const nginx = await ensureNginxRtmp();
@@ -137,14 +137,14 @@ export async function benchLive(): Promise<BenchResult> {
       {
         ...row,
         reference: `${fixed(refCpu)} (nginx-rtmp)`,
-        ratio: `${fixed(oursCpu / refCpu)}x`,
+        ratio: `ours/nginx ${fixed(oursCpu / refCpu)}x`,
         met: oursCpu <= refCpu,
       },
       {
         figure: 'Live push wall time (s)',
         ours: fixed(oursS),
         reference: `${fixed(refS)} (nginx-rtmp)`,
-        ratio: `${fixed(oursS / refS)}x`,
+        ratio: `ours/nginx ${fixed(oursS / refS)}x`,
         target: '',
         met: undefined,
       },

@@ -6,7 +6,7 @@ export interface SummaryRow {
   readonly figure: string;
   readonly ours: string;
   readonly reference: string;
-  /** How the two compare, e.g. `2.4x faster`; empty when there is no reference. */
+  /** How the two compare, e.g. `ffmpeg/ours 2.4x`; empty when there is no reference. */
   readonly ratio: string;
   readonly target: string;
   /** Whether the target is met; undefined when it could not be measured. */

@@ -12,6 +12,7 @@ import Fastify, {
 import type { AppConfig, Config } from '../config/schema.js';
 import { HlsError } from '../core/errors.js';
 import { handleError, sendReason } from './error-handler.js';
+import { registerPlayer } from './player-page.js';
 import { type MediaServices, streamHandler } from './stream-route.js';
 
 /** What the HTTP application is built from. */
@@ -114,6 +115,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.get('/healthz', async (_request, reply) =>
     reply.header('cache-control', 'no-store').send({ status: 'ok' }),
   );
+
+  registerPlayer(app);
 
   const handler = streamHandler({ config, services: deps.services, now });
   app.get('/*', handler);

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Makes sure the programs the test suite runs are present (SPEC §1): installs them with
+# Makes sure the programs the test suite runs are present (SPEC §1), ffmpeg and chromium: installs them with
 # apt-get when running as root, otherwise stops with the one command to run.
 set -euo pipefail
 
 needed=()
 command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1 || needed+=(ffmpeg)
+# Browser playback tests drive Debian's Chromium through playwright-core (no browser download).
+[ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] || needed+=(chromium)
 
 if [ ${#needed[@]} -eq 0 ]; then
   exit 0

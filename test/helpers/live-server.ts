@@ -1,7 +1,7 @@
 // The real application serving HTTP and RTMP on one ephemeral port of 127.0.0.1, for live tests:
 // a throw-away server home, captured logs, and URLs of the live application's streams.
 
-import type net from 'node:net';
+import net from 'node:net';
 import { createSharedListener, listen } from '../../src/cli/listener.js';
 import { createApp, type WiredApp } from '../../src/cli/wiring.js';
 import type { Config } from '../../src/config/schema.js';
@@ -46,18 +46,33 @@ export interface LiveServer extends ServerHome {
   rtmpUrl(name: string): string;
   /** `http://127.0.0.1:<port>/live/<name>/<file>` */
   httpUrl(name: string, file: string): string;
-  /** Stops listening, drops every open connection, closes the app and removes the home. */
+  /** Stops listening, ends its connections, closes the app and removes the home. */
   close(): Promise<void>;
 }
 
+/** Tuning of the test server beyond its config. */
+export interface LiveServerOptions {
+  /** node:http's headersTimeout (default 60 s), checked every quarter of it, for slow-header tests. */
+  readonly httpHeadersTimeoutMs?: number;
+}
+
 /** Starts the wired app with `live` as its one application (FAST_LIVE merged with `live`). */
-export async function startLiveServer(live: Record<string, unknown> = {}): Promise<LiveServer> {
+export async function startLiveServer(
+  live: Record<string, unknown> = {},
+  opts: LiveServerOptions = {},
+): Promise<LiveServer> {
   const home = createServerHome({ applications: { [LIVE_APP]: liveAppConfig(live) }, sample: false });
   const config = readHomeConfig(home);
   const log = captureLogs();
   const app = await createApp({ config, logger: log.logger });
+  if (opts.httpHeadersTimeoutMs !== undefined) {
+    // Read by node:http when connection tracking starts, i.e. in createSharedListener.
+    // connectionsCheckingInterval is a constructor option that @types/node does not list on the instance.
+    const http = app.http.server as typeof app.http.server & { connectionsCheckingInterval: number };
+    http.headersTimeout = opts.httpHeadersTimeoutMs;
+    http.connectionsCheckingInterval = Math.ceil(opts.httpHeadersTimeoutMs / 4);
+  }
   const listener = createSharedListener(app.http.server, app.rtmp);
-  const sockets = trackSockets(listener);
   const port = await listen(listener, 0, LOOPBACK);
   const origin = `http://${LOOPBACK}:${port}`;
   return {
@@ -70,21 +85,23 @@ export async function startLiveServer(live: Record<string, unknown> = {}): Promi
     rtmpUrl: (name) => `rtmp://${LOOPBACK}:${port}/${LIVE_APP}/${name}`,
     httpUrl: (name, file) => `${origin}/${LIVE_APP}/${name}/${file}`,
     async close() {
-      const closed = new Promise<void>((resolve) => listener.close(() => resolve()));
-      for (const s of sockets) s.destroy();
+      // The listener ends what it handed to RTMP and closes idle HTTP connections itself.
+      await new Promise<void>((resolve) => listener.close(() => resolve()));
       await app.close();
-      await closed;
       home.remove();
     },
   };
 }
 
-/** Keeps the set of a server's open sockets, so close() can drop them. */
-export function trackSockets(server: net.Server): Set<net.Socket> {
-  const sockets = new Set<net.Socket>();
-  server.on('connection', (s: net.Socket) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
+/** A TCP port of 127.0.0.1 that was free a moment ago (for configs that must name a port). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen(0, LOOPBACK, () => {
+      const addr = probe.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      probe.close(() => resolve(port));
+    });
   });
-  return sockets;
 }

@@ -27,6 +27,16 @@ export interface RtmpConnectionOptions {
 }
 
 const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
+/**
+ * Bytes read from the socket but not yet processed. Reading runs ahead of processing so the kernel
+ * buffers drain: an encoder that pushes faster than real time and then closes (ffmpeg without -re)
+ * resets the connection, and anything still in its send buffer would be lost.
+ */
+const MAX_QUEUED_BYTES = 16 * 1024 * 1024;
+/** Reading resumes when the queue falls below this. */
+const RESUME_QUEUED_BYTES = 4 * 1024 * 1024;
+/** Processing yields to the event loop after this long, so one publisher cannot starve the others. */
+const PROCESS_SLICE_MS = 8;
 const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
 /** After we end a connection, how long the peer gets to read our last words and close. */
 const END_GRACE_MS = 2_000;
@@ -64,16 +74,55 @@ export function attachRtmpConnection(socket: Socket, opts: RtmpConnectionOptions
   socket.setNoDelay(true);
   socket.setTimeout(opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS);
   socket.on('timeout', () => drop('idle timeout'));
-  socket.on('data', (chunk: Buffer) => session.push(chunk));
+  // Received bytes queue up and are processed in slices; the session still sees them in order.
+  const queue: Uint8Array[] = [];
+  let queued = 0;
+  let scheduled = false;
+  let closed = false;
+  const finish = () => {
+    clearTimeout(handshakeTimer);
+    session.close(closeReason);
+    logger.info({ ...peer, reason: closeReason }, 'rtmp connection closed');
+  };
+  const processQueue = () => {
+    scheduled = false;
+    const until = performance.now() + PROCESS_SLICE_MS;
+    while (queue.length > 0 && session.state !== 'closed') {
+      const chunk = queue.shift()!;
+      queued -= chunk.byteLength;
+      session.push(chunk);
+      if (performance.now() > until) break;
+    }
+    if (session.state === 'closed') {
+      queue.length = 0;
+      queued = 0;
+    }
+    if (queue.length > 0) schedule();
+    else if (closed) finish();
+    if (!closed && socket.isPaused() && queued < RESUME_QUEUED_BYTES) socket.resume();
+  };
+  const schedule = () => {
+    if (scheduled) return;
+    scheduled = true;
+    setImmediate(processQueue);
+  };
+  const enqueue = (chunk: Uint8Array) => {
+    queue.push(chunk);
+    queued += chunk.byteLength;
+    if (queued > MAX_QUEUED_BYTES) socket.pause();
+    schedule();
+  };
+
+  socket.on('data', enqueue);
   socket.on('error', (err) => {
     closeReason = `socket error: ${errorMessage(err)}`;
   });
   socket.on('close', () => {
-    clearTimeout(handshakeTimer);
-    session.close(closeReason);
-    logger.info({ ...peer, reason: closeReason }, 'rtmp connection closed');
+    closed = true;
+    // What arrived before the peer went away is still processed, then the session ends.
+    if (queue.length === 0 && !scheduled) finish();
   });
 
   logger.info(peer, 'rtmp connection');
-  if (opts.head !== undefined && opts.head.length > 0) session.push(opts.head);
+  if (opts.head !== undefined && opts.head.length > 0) enqueue(opts.head);
 }

@@ -1,0 +1,69 @@
+// An encoder that pushes faster than real time and then closes (ffmpeg without -re resets the
+// connection when it leaves) must not lose the end of its stream: every second it sent is listed.
+
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { promisify } from 'node:util';
+import { createSharedListener, listen } from '../../src/cli/listener.js';
+import { createApp, type WiredApp } from '../../src/cli/wiring.js';
+import { captureLogs } from '../helpers/log-capture.js';
+import { createServerHome, readHomeConfig, type ServerHome } from '../helpers/server-fixture.js';
+
+const run = promisify(execFile);
+const SECONDS = 40;
+
+let home: ServerHome;
+let app: WiredApp;
+let listener: ReturnType<typeof createSharedListener>;
+let port: number;
+let flv: string;
+
+before(async () => {
+  home = createServerHome({
+    sample: false,
+    applications: {
+      live: {
+        type: 'live',
+        hls: { chunkDurationTarget: 2000, playlistChunkCount: 100, maxChunkCount: 100 },
+        encryption: { missingKey: 'generate' },
+      },
+    },
+  });
+  flv = path.join(home.home, 'push.flv');
+  await run('ffmpeg', [
+    ...['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25', '-f', 'lavfi'],
+    ...['-i', 'sine=sample_rate=48000', '-t', String(SECONDS), '-c:v', 'libx264', '-preset', 'ultrafast'],
+    ...['-g', '25', '-c:a', 'aac', '-f', 'flv', flv],
+  ]);
+  app = await createApp({ config: readHomeConfig(home), logger: captureLogs().logger });
+  listener = createSharedListener(app.http.server, app.rtmp);
+  port = await listen(listener, 0, '127.0.0.1');
+});
+
+after(async () => {
+  await new Promise<void>((resolve) => listener.close(() => resolve()));
+  await app.close();
+  home.remove();
+});
+
+test('a publisher pushing without -re keeps every second of its stream', async () => {
+  await run('ffmpeg', [
+    '-v',
+    'error',
+    '-i',
+    flv,
+    '-c',
+    'copy',
+    '-f',
+    'flv',
+    `rtmp://127.0.0.1:${port}/live/fast`,
+  ]);
+  const stream = app.live.stream('live', '_definst_', 'fast');
+  // The connection may close before its last queued bytes are processed; wait until they are.
+  for (let i = 0; i < 100 && stream.state === 'publishing'; i++) await new Promise((r) => setTimeout(r, 100));
+  await stream.settled();
+  const listed = stream.window().reduce((sum, s) => sum + s.duration, 0);
+  assert.ok(Math.abs(listed - SECONDS) < 0.5, `listed ${listed.toFixed(3)} s of ${SECONDS} s`);
+});

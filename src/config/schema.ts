@@ -34,6 +34,8 @@ export const DEFAULT_GRACE_PERIOD_MS = 30_000;
 
 /** Application names: one URL path segment of safe characters, never `.` or `..`. */
 const APP_NAME_RE = /^[A-Za-z0-9_.-]+$/;
+/** Application instance names: one URL path segment of safe characters. */
+const INSTANCE_NAME_RE = /^(?!\.{1,2}$)[A-Za-z0-9_.-]{1,64}$/;
 /** Name-group names have no `_`, so the last `_` of `ngrp:<stream>_<group>` splits stream from group (SPEC §6). */
 const GROUP_NAME_RE = /^[A-Za-z0-9.-]+$/;
 /** Stream-name suffixes of a name group (`_240p`). */
@@ -151,6 +153,13 @@ const secureTokenSchema = z.strictObject({
 
 /** Fields every application type shares. */
 const commonShape = {
+  instances: z
+    .array(z.string().regex(INSTANCE_NAME_RE, 'instance names use only letters, digits, "_", "." and "-"'))
+    .min(1)
+    .optional()
+    .describe(
+      'Application instances served; others answer 404. Absent: only "_definst_" for vod, any for live and edge',
+    ),
   storageDir: z.string().min(1).default(DEFAULT_STORAGE_DIR).describe('VOD, .smil and .stream files'),
   keyDir: z.string().min(1).default(DEFAULT_KEY_DIR).describe('Key files'),
   hls: hlsSchema.prefault({}),

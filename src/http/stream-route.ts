@@ -13,7 +13,13 @@ import { type KeyTag, writeMediaPlaylist } from '../hls/media-playlist.js';
 import { parseRange } from './range.js';
 import { newSession, requireSession, type SessionContext, withQuery } from './session.js';
 import { chunklistName, keyName, parseStreamFile, segmentName } from './stream-files.js';
-import { parseStreamPath, type StreamKind, type StreamPath, streamKey } from './stream-path.js';
+import {
+  DEFAULT_INSTANCE,
+  parseStreamPath,
+  type StreamKind,
+  type StreamPath,
+  streamKey,
+} from './stream-path.js';
 import { fileUri, joinUrl, streamBasePath } from './uris.js';
 
 const PLAYLIST_TYPE = 'application/vnd.apple.mpegurl';
@@ -64,6 +70,12 @@ export function streamHandler(deps: StreamRouteDeps) {
       : undefined;
     if (!found) throw new HlsError('APP_NOT_FOUND', `unknown application: ${path.app}`);
     const appConfig: AppConfig = found;
+    // VOD instances come from URLs alone; each one would get its own generated keys, so only the
+    // configured ones (by default "_definst_") exist. Live instances are created by publishers.
+    const instances = appConfig.instances ?? (appConfig.type === 'vod' ? [DEFAULT_INSTANCE] : undefined);
+    if (instances && !instances.includes(path.instance)) {
+      throw new HlsError('NOT_FOUND', `unknown instance ${path.instance} of application ${path.app}`);
+    }
     const service = KINDS_BY_APP_TYPE[appConfig.type].includes(path.kind)
       ? deps.services[path.kind]
       : undefined;

@@ -92,6 +92,13 @@ export class LiveService implements MediaService<AppConfig> {
             description: `no live application ${req.app}`,
           };
         }
+        if (app.instances && !app.instances.includes(req.instance)) {
+          return {
+            ok: false,
+            code: 'NetStream.Publish.BadName',
+            description: `unknown instance ${req.instance}`,
+          };
+        }
         if (!NAME_RE.test(req.stream) || !NAME_RE.test(req.instance)) {
           return { ok: false, code: 'NetStream.Publish.BadName', description: 'invalid stream name' };
         }

@@ -50,6 +50,8 @@ export class LiveStream {
   private segmenter?: LiveSegmenter;
   private muxer?: TsMuxer;
   private discontinuityPending = false;
+  /** A cut segment was dropped (no usable key, mux failure): the next kept one follows missing media. */
+  private afterGap = false;
   /** Segments are encrypted in the order they were cut, one after another. */
   private queue: Promise<void> = Promise.resolve();
   private bytesIn = 0;
@@ -137,7 +139,6 @@ export class LiveStream {
   }
 
   private enqueue(cut: CutSegment): void {
-    const sequence = this.nextSequence++;
     const discontinuity = this.discontinuityPending;
     this.discontinuityPending = false;
     const programDateTime = new Date(this.deps.now() - cut.duration * 1000);
@@ -147,25 +148,39 @@ export class LiveStream {
       ts = this.muxer.muxSegment({ video: cut.video, audio: cut.audio });
     } catch (err) {
       this.deps.logger.error({ stream: this.name, err }, 'live segment could not be muxed; dropped');
+      this.queue = this.queue.then(() => this.markGap(discontinuity));
       return;
     }
-    this.queue = this.queue.then(() =>
-      this.encryptAndAdd(sequence, cut.duration, ts, discontinuity, programDateTime),
-    );
+    this.queue = this.queue.then(() => this.encryptAndAdd(cut.duration, ts, discontinuity, programDateTime));
+  }
+
+  /** Remembers that media is missing before the next kept segment. */
+  private markGap(discontinuity: boolean): void {
+    if (discontinuity || this.segments.length > 0) this.afterGap = true;
   }
 
   private async encryptAndAdd(
-    sequence: number,
     duration: number,
     ts: Uint8Array,
     discontinuity: boolean,
     programDateTime: Date,
   ): Promise<void> {
+    // A number is used up only by a kept segment: a playlist numbers its segments EXT-X-MEDIA-SEQUENCE + i,
+    // with no holes (RFC 8216 §6.2.1), and players derive the IV from that number when none is written.
+    const sequence = this.nextSequence;
+    const marked = discontinuity || this.afterGap;
     let segment: LiveSegment;
     try {
       const resolved = await this.deps.keys.resolve(this.deps.keyRequest);
       if (resolved.kind === 'plain') {
-        segment = { sequence, duration, data: ts, key: { kind: 'none' }, discontinuity, programDateTime };
+        segment = {
+          sequence,
+          duration,
+          data: ts,
+          key: { kind: 'none' },
+          discontinuity: marked,
+          programDateTime,
+        };
       } else {
         const stream = { app: this.app, instance: this.instance, name: this.name };
         const k = segmentKey(
@@ -176,7 +191,15 @@ export class LiveStream {
           sequence,
         );
         const data = encryptSegment(ts, k.key, k.iv);
-        segment = { sequence, duration, data, key: k.ref, aesKey: k.key, discontinuity, programDateTime };
+        segment = {
+          sequence,
+          duration,
+          data,
+          key: k.ref,
+          aesKey: k.key,
+          discontinuity: marked,
+          programDateTime,
+        };
       }
     } catch (err) {
       // Fail closed: without a usable key the segment is never published.
@@ -184,9 +207,11 @@ export class LiveStream {
         { stream: this.name, err: (err as Error).message },
         'no usable key; live segment dropped',
       );
-      if (discontinuity) this.discontinuityPending = true;
+      this.markGap(discontinuity);
       return;
     }
+    this.nextSequence++;
+    this.afterGap = false;
     this.segments.push(segment);
     while (this.segments.length > this.config.hls.maxChunkCount) {
       const gone = this.segments.shift();

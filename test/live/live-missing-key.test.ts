@@ -3,11 +3,13 @@
 // segments appear, encrypted with it.
 
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { genkeyCommand } from '../../src/cli/genkey.js';
+import { formatKeyFile } from '../../src/keys/key-file.js';
 import { type FfmpegRun, publish } from '../helpers/live-ffmpeg.js';
 import { chunklistUrlOf, fetchChunklist, isPlainTs, sequenceIv, waitFor } from '../helpers/live-hls.js';
 import { DEFINST, LIVE_APP, type LiveServer, startLiveServer } from '../helpers/live-server.js';
@@ -15,7 +17,7 @@ import { LOG_LEVEL } from '../helpers/log-capture.js';
 import { decryptSegment, get, readKeyFile } from '../helpers/vod-server.js';
 
 const STREAM = 'x';
-const PUBLISH_SECONDS = 9;
+const PUBLISH_SECONDS = 15;
 /** Segments cut (and dropped) before the key file is written. */
 const DROPPED_BEFORE_KEY = 2;
 const DROP_LOG = 'no usable key; live segment dropped';
@@ -105,6 +107,52 @@ describe('missingKey "refuse" on a live stream', () => {
     const keyRes = await get(list.segments[0]!.keyUrl!);
     assert.equal(keyRes.status, 200);
     assert.deepEqual(keyRes.body, key);
+  });
+
+  test('a key file broken mid-stream drops segments without a gap in the media sequence', async () => {
+    const keyFile = path.join(server.keyDir, keyRel);
+    const oldKey = readKeyFile(server.keyDir, [keyRel]);
+    const before = dropped();
+    fs.writeFileSync(keyFile, 'cupertinostreaming-aes128-key: not-hex\n');
+    await waitFor(
+      'a segment dropped for the broken key',
+      () => (dropped() > before ? true : undefined),
+      5000,
+    );
+    const broken = await fetchChunklist(chunklistUrl);
+    assert.notEqual(broken.status, 200, 'a broken key file is never served around');
+    const newKey = randomBytes(16);
+    fs.writeFileSync(keyFile, formatKeyFile({ key: newKey }), { mode: 0o600 });
+    const droppedWhileBroken = dropped() - before;
+
+    const list = await waitFor(
+      'two segments with the new key',
+      async () => {
+        const c = await fetchChunklist(chunklistUrl);
+        const fresh = c.segments.filter((s) => s.keyUrl !== c.segments[0]?.keyUrl);
+        return c.status === 200 && fresh.length >= 2 ? c : undefined;
+      },
+      8000,
+    );
+    // RFC 8216 §6.2.1: segment i of a playlist has number EXT-X-MEDIA-SEQUENCE + i, and players derive the
+    // IV from that number when none is written, so a dropped segment must not leave a hole.
+    let switched = -1;
+    for (const [i, seg] of list.segments.entries()) {
+      assert.deepEqual(seg.iv, sequenceIv(seg.sequence), `segment ${i}: IV is not its media sequence number`);
+      const res = await get(seg.url);
+      assert.equal(res.status, 200);
+      assert.ok(!isPlainTs(res.body));
+      const usesNew = seg.keyUrl !== list.segments[0]!.keyUrl;
+      if (usesNew && switched < 0) switched = i;
+      const plain = decryptSegment(res.body, usesNew ? newKey : oldKey, seg.iv!);
+      assert.ok(isPlainTs(plain), `segment ${i} does not decrypt with the ${usesNew ? 'new' : 'old'} key`);
+    }
+    assert.ok(switched > 0, 'the window holds segments of both keys');
+    assert.ok(droppedWhileBroken >= 1);
+    assert.ok(
+      list.segments[switched]!.discontinuity,
+      'media is missing before the first segment after the gap',
+    );
     const done = await publisher.done;
     assert.equal(done.code, 0, `publisher: ${done.stderr}`);
   });

@@ -24,7 +24,7 @@ import { get } from '../helpers/vod-server.js';
 
 const STREAM = 'x';
 /** Long enough to outlast the 10 s RTMP handshake timeout the wiring uses, with a segment to spare. */
-const PUBLISH_SECONDS = 14;
+const PUBLISH_SECONDS = 16;
 /** No attacker may hold a connection longer than this. */
 const CLOSE_DEADLINE_MS = 15_000;
 /** node:http's header timeout in this test, so a slow-header peer is dropped quickly. */

@@ -10,6 +10,7 @@ import { attachRtmpConnection } from '../ingest/rtmp-server.js';
 import { KeyStore } from '../keys/key-store.js';
 import { LiveService } from '../live/live-service.js';
 import { Mp4SourceCache } from '../packager/mp4-source.js';
+import { SegmentWorkerPool } from '../packager/segment-worker-pool.js';
 import { VodService } from '../packager/vod-service.js';
 import type { RtmpAcceptor } from './listener.js';
 
@@ -36,9 +37,12 @@ export interface WiredApp {
 export async function createApp(opts: WiringOptions): Promise<WiredApp> {
   const { config, logger } = opts;
   const keyStore = new KeyStore({ logger: logger.child({ module: 'keys' }), now: opts.now });
+  // Muxing and AES run on worker threads, leaving the main thread to HTTP and RTMP.
+  const packager = new SegmentWorkerPool();
   const vod = new VodService({
     sources: new Mp4SourceCache({ maxBytes: INDEX_CACHE_BYTES }),
     keys: keyStore,
+    packager,
   });
   const live = new LiveService({
     config,
@@ -61,6 +65,7 @@ export async function createApp(opts: WiringOptions): Promise<WiredApp> {
     live,
     async close() {
       live.close();
+      await packager.close();
       await http.close();
     },
   };

@@ -18,18 +18,20 @@ import type {
   StreamRequest,
   VariantInfo,
 } from '../core/stream.js';
-import { encryptSegment } from '../crypto/segment-cipher.js';
-import type { KeyRequest, KeyStore } from '../keys/key-store.js';
+import type { KeyRequest, KeyStore, ResolvedKey } from '../keys/key-store.js';
 import type { Mp4Track } from '../mp4/mp4-index.js';
-import { TsMuxer } from '../ts/segment-muxer.js';
 import type { Mp4Source, Mp4SourceCache } from './mp4-source.js';
 import { SegmentCache } from './segment-cache.js';
 import { keyBytes, segmentKey } from './segment-keys.js';
+import type { SegmentPlan } from './segment-plan.js';
+import { inlinePackager, type SegmentPackager } from './segment-worker-pool.js';
 
 /** What the VOD service is built from. */
 export interface VodServiceDeps {
   readonly sources: Mp4SourceCache;
   readonly keys: KeyStore;
+  /** Where segments are muxed and encrypted (default: on the calling thread). */
+  readonly packager?: SegmentPackager;
   /** Called with the time spent packaging each segment (for metrics). */
   readonly onPackaged?: (ms: number, bytes: number) => void;
 }
@@ -73,7 +75,11 @@ export class VodService implements MediaService<AppConfig> {
   /** Sources whose samples all lie inside their file (an index is replaced when its file changes). */
   private readonly complete = new WeakSet<Mp4Source>();
 
-  constructor(private readonly deps: VodServiceDeps) {}
+  private readonly packager: SegmentPackager;
+
+  constructor(private readonly deps: VodServiceDeps) {
+    this.packager = deps.packager ?? inlinePackager;
+  }
 
   private async source(req: StreamRequest<AppConfig>): Promise<Mp4Source> {
     const file = await resolveInside(storageDirOf(req.appConfig, req.path.instance), req.path.name);
@@ -156,12 +162,28 @@ export class VodService implements MediaService<AppConfig> {
 
   async segment(req: StreamRequest<AppConfig>, rendition: number, sequence: number): Promise<SegmentBody> {
     VodService.checkRendition(rendition);
-    const app = req.appConfig;
     const src = await this.source(req);
-    const target = app.hls.chunkDurationTarget;
-    const plan = src.plan(target);
+    const plan = src.plan(req.appConfig.hls.chunkDurationTarget);
     if (sequence >= plan.segments.length) throw new HlsError('SEGMENT_NOT_FOUND', `no segment ${sequence}`);
-    const resolved = await this.deps.keys.resolve(keyRequestOf(app, req.path));
+    const resolved = await this.deps.keys.resolve(keyRequestOf(req.appConfig, req.path));
+    const { data, identity } = await this.packaged(req, src, plan, resolved, sequence);
+    // Players fetch segments in order: have the next one ready while this one is on the wire.
+    if (sequence + 1 < plan.segments.length && req.appConfig.cache > 0) {
+      this.packaged(req, src, plan, resolved, sequence + 1).catch(() => {});
+    }
+    const etag = `"${createHash('sha256').update(`${req.path.name}|${identity}`).digest('base64url').slice(0, 22)}"`;
+    return { data, etag, live: false };
+  }
+
+  /** A segment's bytes from the cache, or read, muxed and encrypted (once, however many ask). */
+  private async packaged(
+    req: StreamRequest<AppConfig>,
+    src: Mp4Source,
+    plan: SegmentPlan,
+    resolved: ResolvedKey,
+    sequence: number,
+  ): Promise<{ data: Uint8Array; identity: string }> {
+    const app = req.appConfig;
     const key =
       resolved.kind === 'key'
         ? segmentKey(resolved.file, resolved.version, req.path, app.encryption.keyRotation, sequence)
@@ -169,7 +191,7 @@ export class VodService implements MediaService<AppConfig> {
     const identity = [
       src.size,
       Math.round(src.mtimeMs),
-      target,
+      app.hls.chunkDurationTarget,
       sequence,
       resolved.kind === 'key' ? resolved.version : 'plain',
       key?.ref.keyIndex ?? '',
@@ -179,15 +201,19 @@ export class VodService implements MediaService<AppConfig> {
       async () => {
         const started = performance.now();
         const samples = await src.readSegment(plan, sequence);
-        // Each segment is muxed on its own, so elementary continuity counters restart: say so.
-        const ts = new TsMuxer(tracksOf(src)).muxSegment(samples, { standaloneSequence: sequence });
-        const out = key ? encryptSegment(ts, key.key, key.iv) : ts;
+        const out = await this.packager.run({
+          tracks: tracksOf(src),
+          video: samples.video,
+          audio: samples.audio,
+          sequence,
+          key: key?.key,
+          iv: key?.iv,
+        });
         this.deps.onPackaged?.(performance.now() - started, out.byteLength);
         return out;
       },
     );
-    const etag = `"${createHash('sha256').update(`${req.path.name}|${identity}`).digest('base64url').slice(0, 22)}"`;
-    return { data, etag, live: false };
+    return { data, identity };
   }
 
   async key(

@@ -1,7 +1,7 @@
 // Runs hls-origin in a child process for the benchmarks: writes a config under a temporary AppHome
 // (a `vod` app on a media folder, a `live` app, keys generated on first use), starts
 // `src/cli/main.ts serve` on a free 127.0.0.1 port, and stops it.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -78,15 +78,29 @@ function writeConfig(home: string, port: number, opts: BenchServerOptions): stri
   return file;
 }
 
+let built = false;
+
+/** Builds dist/ once per benchmark run, so the server measured is the current source. */
+function ensureBuilt(): void {
+  if (built) return;
+  execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore' });
+  built = true;
+}
+
 /** Starts hls-origin in a fresh temporary AppHome; resolves once it listens. */
 export async function startBenchServer(opts: BenchServerOptions): Promise<BenchServer> {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'hls-bench-'));
   const port = await freePort();
   const configFile = writeConfig(home, port, opts);
+  // The built server, as `npm start` runs it: figures then include no TypeScript loader.
+  ensureBuilt();
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', path.join(ROOT, 'src', 'cli', 'main.ts'), 'serve', '--config', configFile],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    [path.join(ROOT, 'dist', 'cli', 'main.js'), 'serve', '--config', configFile],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
   );
   let output = '';
   const keep = (text: string) => {

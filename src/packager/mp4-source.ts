@@ -44,7 +44,8 @@ function isMissing(err: unknown): boolean {
 /** A ReadAt over an open file: reads until `length` bytes or the end of the file. */
 function readerOf(handle: FileHandle): ReadAt {
   return async (offset, length) => {
-    const buffer = Buffer.allocUnsafe(length);
+    // Never from the shared pool: segment reads are handed (transferred) to packaging workers.
+    const buffer = Buffer.allocUnsafeSlow(length);
     let got = 0;
     while (got < length) {
       const { bytesRead } = await handle.read(buffer, got, length - got, offset + got);

@@ -16,11 +16,20 @@ export interface SegmentJob {
   readonly iv?: Uint8Array;
 }
 
+/** Where encrypted jobs mux to before AES copies the bytes out; grows to the largest segment. */
+let arena = new Uint8Array(0);
+
 /** Muxes a VOD segment into MPEG-TS and encrypts it when a key is given. */
 export function runSegmentJob(job: SegmentJob): Uint8Array {
-  const ts = new TsMuxer(job.tracks).muxSegment(
-    { video: job.video, audio: job.audio },
-    { standaloneSequence: job.sequence },
-  );
-  return job.key && job.iv ? encryptSegment(ts, job.key, job.iv) : ts;
+  const muxer = new TsMuxer(job.tracks);
+  const samples = { video: job.video, audio: job.audio };
+  if (!job.key || !job.iv) return muxer.muxSegment(samples, { standaloneSequence: job.sequence });
+  // The TS bytes only live until they are encrypted: one reused buffer holds them rather than
+  // fresh memory for every segment. When it is too small the muxer allocates; it grows for next time.
+  const ts = muxer.muxSegment(samples, { standaloneSequence: job.sequence, output: arena });
+  if (ts.buffer !== arena.buffer) arena = new Uint8Array(Math.ceil(ts.length * ARENA_HEADROOM));
+  return encryptSegment(ts, job.key, job.iv);
 }
+
+/** The arena grows with room to spare, so slightly larger segments do not grow it again. */
+const ARENA_HEADROOM = 1.25;

@@ -91,6 +91,12 @@ export interface MuxSegmentOptions {
    * instead, since its counter cannot be known without muxing every earlier segment.
    */
   readonly standaloneSequence?: number;
+  /**
+   * A buffer to write the segment into when it is large enough; the result is then a view of it,
+   * valid until the buffer is reused. Saves a fresh allocation when the caller consumes the
+   * bytes at once (e.g. encrypts them into a buffer of its own).
+   */
+  readonly output?: Uint8Array;
 }
 
 /** Where PCRs go: derived from DTS, monotonic within a segment. */
@@ -149,7 +155,7 @@ export class TsMuxer {
   }
 
   /**
-   * Muxes one segment into one freshly allocated buffer; continuity counters carry over between calls
+   * Muxes one segment into one freshly allocated buffer (or `options.output`); continuity counters carry over between calls
    * on the same muxer unless `options.standaloneSequence` is given.
    */
   muxSegment(
@@ -175,7 +181,11 @@ export class TsMuxer {
     }
     if (this.scratch.length < largestPes) this.scratch = new Uint8Array(largestPes);
 
-    const out = new Uint8Array(packets * TS_PACKET_SIZE);
+    const size = packets * TS_PACKET_SIZE;
+    const out =
+      options.output && options.output.length >= size
+        ? options.output.subarray(0, size)
+        : new Uint8Array(size);
     const patCounter = standalone === undefined ? this.patCounter : new ContinuityCounter(standalone);
     const pmtCounter = standalone === undefined ? this.pmtCounter : new ContinuityCounter(standalone);
     let w = writeSectionPacket(out, 0, PAT_PID, patCounter, this.pat);

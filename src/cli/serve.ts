@@ -32,12 +32,22 @@ export async function startServer(configFile: string): Promise<RunningServer> {
     config.server.rtmpPort === null ? wired.rtmp : undefined,
   );
   listeners.push(shared);
-  const port = await listen(shared, config.server.port, config.server.host);
+  let port: number;
   let rtmpPort: number | undefined;
-  if (config.server.rtmpPort !== null) {
-    const rtmp = createRtmpListener(wired.rtmp);
-    listeners.push(rtmp);
-    rtmpPort = await listen(rtmp, config.server.rtmpPort, config.server.host);
+  try {
+    port = await listen(shared, config.server.port, config.server.host);
+    if (config.server.rtmpPort !== null) {
+      const rtmp = createRtmpListener(wired.rtmp);
+      listeners.push(rtmp);
+      rtmpPort = await listen(rtmp, config.server.rtmpPort, config.server.host);
+    }
+  } catch (err) {
+    // Nothing may keep the process alive after a failed start (worker threads, timers, sockets).
+    await Promise.all(
+      listeners.map((l) => new Promise<void>((r) => (l.listening ? l.close(() => r()) : r()))),
+    );
+    await wired.close();
+    throw err;
   }
   logger.info(
     {

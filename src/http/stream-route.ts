@@ -141,7 +141,8 @@ export function streamHandler(deps: StreamRouteDeps) {
           endList: info.endList,
           segments,
         });
-        const maxAge = info.live ? Math.max(1, Math.floor(info.targetDuration / 2)) : VOD_PLAYLIST_MAX_AGE;
+        // Live: at most half a target duration (SPEC §4), which is 0 for one-second targets.
+        const maxAge = info.live ? Math.floor(info.targetDuration / 2) : VOD_PLAYLIST_MAX_AGE;
         const cache = `${usesSession ? 'private' : 'public'}, max-age=${maxAge}`;
         return sendText(reply, PLAYLIST_TYPE, cache, body);
 

@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { createApp, type WiredApp } from '../../src/cli/wiring.js';
 import { createSharedListener, listen } from '../../src/cli/listener.js';
+import { createApp, type WiredApp } from '../../src/cli/wiring.js';
 import { launchBrowser } from '../helpers/browser.js';
 import { type FfmpegRun, publish } from '../helpers/live-ffmpeg.js';
 import { waitFor } from '../helpers/live-hls.js';
@@ -70,7 +70,9 @@ async function playUntil(page: Page, playlist: string, seconds: number): Promise
 }
 
 async function decodedFrames(page: Page): Promise<number> {
-  return page.evaluate(() => document.querySelector('video')?.getVideoPlaybackQuality().totalVideoFrames ?? 0);
+  return page.evaluate(
+    () => document.querySelector('video')?.getVideoPlaybackQuality().totalVideoFrames ?? 0,
+  );
 }
 
 function keyRequests(): { status: number; path: string }[] {

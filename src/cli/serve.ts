@@ -5,6 +5,7 @@ import type net from 'node:net';
 import { loadConfig } from '../config/index.js';
 import { createRtmpListener, createSharedListener, listen } from './listener.js';
 import { createLogger } from './logger.js';
+import { createTlsListener } from './tls-listener.js';
 import { createApp } from './wiring.js';
 
 /** How long a graceful stop may take before the process exits anyway. */
@@ -15,6 +16,8 @@ export interface RunningServer {
   /** The bound HTTP (and shared RTMP) port. */
   readonly port: number;
   readonly rtmpPort?: number;
+  /** The bound HTTPS port, when `server.tls` is set. */
+  readonly tlsPort?: number;
   close(): Promise<void>;
 }
 
@@ -34,12 +37,18 @@ export async function startServer(configFile: string): Promise<RunningServer> {
   listeners.push(shared);
   let port: number;
   let rtmpPort: number | undefined;
+  let tlsPort: number | undefined;
   try {
     port = await listen(shared, config.server.port, config.server.host);
     if (config.server.rtmpPort !== null) {
       const rtmp = createRtmpListener(wired.rtmp);
       listeners.push(rtmp);
       rtmpPort = await listen(rtmp, config.server.rtmpPort, config.server.host);
+    }
+    if (config.server.tls !== null) {
+      const secure = await createTlsListener(config.server.tls, wired.http);
+      listeners.push(secure);
+      tlsPort = await listen(secure, config.server.tls.port, config.server.host);
     }
   } catch (err) {
     // Nothing may keep the process alive after a failed start (worker threads, timers, sockets).
@@ -54,6 +63,7 @@ export async function startServer(configFile: string): Promise<RunningServer> {
       host: config.server.host,
       port,
       rtmpPort,
+      tlsPort,
       config: loaded.configFile,
       apps: Object.keys(config.applications),
     },
@@ -63,6 +73,7 @@ export async function startServer(configFile: string): Promise<RunningServer> {
   return {
     port,
     rtmpPort,
+    tlsPort,
     async close() {
       await Promise.all(listeners.map((l) => new Promise<void>((r) => l.close(() => r()))));
       await wired.close();

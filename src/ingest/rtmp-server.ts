@@ -90,7 +90,7 @@ export function attachRtmpConnection(socket: Socket, opts: RtmpConnectionOptions
     while (queue.length > 0 && session.state !== 'closed') {
       const chunk = queue.shift()!;
       queued -= chunk.byteLength;
-      session.push(chunk);
+      session.push(chunk, true);
       if (performance.now() > until) break;
     }
     if (session.state === 'closed') {
@@ -107,6 +107,7 @@ export function attachRtmpConnection(socket: Socket, opts: RtmpConnectionOptions
     setImmediate(processQueue);
   };
   const enqueue = (chunk: Uint8Array) => {
+    session.received(chunk.byteLength);
     queue.push(chunk);
     queued += chunk.byteLength;
     if (queued > MAX_QUEUED_BYTES) socket.pause();

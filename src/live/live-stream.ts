@@ -4,8 +4,8 @@
 import type { LiveAppConfig } from '../config/schema.js';
 import type { AacTrackInfo, H264TrackInfo, MediaSample } from '../core/media.js';
 import type { SegmentKeyRef } from '../core/stream.js';
-import { encryptSegment } from '../crypto/segment-cipher.js';
-import type { KeyRequest, KeyStore } from '../keys/key-store.js';
+import type { KeyRequest, KeyStore, ResolvedKey } from '../keys/key-store.js';
+import { packageSegment } from '../packager/segment-job.js';
 import { segmentKey } from '../packager/segment-keys.js';
 import { TsMuxer } from '../ts/segment-muxer.js';
 import { type CutSegment, LiveSegmenter } from './segmenter.js';
@@ -142,16 +142,8 @@ export class LiveStream {
     const discontinuity = this.discontinuityPending;
     this.discontinuityPending = false;
     const programDateTime = new Date(this.deps.now() - cut.duration * 1000);
-    let ts: Uint8Array;
-    try {
-      this.muxer ??= new TsMuxer({ video: this.video, audio: this.audio });
-      ts = this.muxer.muxSegment({ video: cut.video, audio: cut.audio });
-    } catch (err) {
-      this.deps.logger.error({ stream: this.name, err }, 'live segment could not be muxed; dropped');
-      this.queue = this.queue.then(() => this.markGap(discontinuity));
-      return;
-    }
-    this.queue = this.queue.then(() => this.encryptAndAdd(cut.duration, ts, discontinuity, programDateTime));
+    // Segments are muxed in the order they were cut (continuity counters run on), once their key is known.
+    this.queue = this.queue.then(() => this.packageAndAdd(cut, discontinuity, programDateTime));
   }
 
   /** Remembers that media is missing before the next kept segment. */
@@ -159,48 +151,15 @@ export class LiveStream {
     if (discontinuity || this.segments.length > 0) this.afterGap = true;
   }
 
-  private async encryptAndAdd(
-    duration: number,
-    ts: Uint8Array,
-    discontinuity: boolean,
-    programDateTime: Date,
-  ): Promise<void> {
+  private async packageAndAdd(cut: CutSegment, discontinuity: boolean, programDateTime: Date): Promise<void> {
     // A number is used up only by a kept segment: a playlist numbers its segments EXT-X-MEDIA-SEQUENCE + i,
     // with no holes (RFC 8216 §6.2.1), and players derive the IV from that number when none is written.
     const sequence = this.nextSequence;
     const marked = discontinuity || this.afterGap;
-    let segment: LiveSegment;
+    const { duration } = cut;
+    let resolved: ResolvedKey;
     try {
-      const resolved = await this.deps.keys.resolve(this.deps.keyRequest);
-      if (resolved.kind === 'plain') {
-        segment = {
-          sequence,
-          duration,
-          data: ts,
-          key: { kind: 'none' },
-          discontinuity: marked,
-          programDateTime,
-        };
-      } else {
-        const stream = { app: this.app, instance: this.instance, name: this.name };
-        const k = segmentKey(
-          resolved.file,
-          resolved.version,
-          stream,
-          this.config.encryption.keyRotation,
-          sequence,
-        );
-        const data = encryptSegment(ts, k.key, k.iv);
-        segment = {
-          sequence,
-          duration,
-          data,
-          key: k.ref,
-          aesKey: k.key,
-          discontinuity: marked,
-          programDateTime,
-        };
-      }
+      resolved = await this.deps.keys.resolve(this.deps.keyRequest);
     } catch (err) {
       // Fail closed: without a usable key the segment is never published.
       this.deps.logger.error(
@@ -210,6 +169,23 @@ export class LiveStream {
       this.markGap(discontinuity);
       return;
     }
+    const stream = { app: this.app, instance: this.instance, name: this.name };
+    const k =
+      resolved.kind === 'key'
+        ? segmentKey(resolved.file, resolved.version, stream, this.config.encryption.keyRotation, sequence)
+        : undefined;
+    let data: Uint8Array;
+    try {
+      this.muxer ??= new TsMuxer({ video: this.video, audio: this.audio });
+      data = packageSegment(this.muxer, { video: cut.video, audio: cut.audio }, {}, k?.key, k?.iv);
+    } catch (err) {
+      this.deps.logger.error({ stream: this.name, err }, 'live segment could not be muxed; dropped');
+      this.markGap(discontinuity);
+      return;
+    }
+    const segment: LiveSegment = k
+      ? { sequence, duration, data, key: k.ref, aesKey: k.key, discontinuity: marked, programDateTime }
+      : { sequence, duration, data, key: { kind: 'none' }, discontinuity: marked, programDateTime };
     this.nextSequence++;
     this.afterGap = false;
     this.segments.push(segment);

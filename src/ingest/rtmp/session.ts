@@ -117,10 +117,10 @@ export class RtmpSession {
   }
 
   /** Feeds received bytes. Protocol violations and handler errors end the session; push never throws. */
-  push(bytes: Uint8Array): void {
+  push(bytes: Uint8Array, counted = false): void {
     if (this.stateValue === 'closed') return;
     try {
-      this.bytesReceived += bytes.length;
+      if (!counted) this.bytesReceived += bytes.length;
       let rest = bytes;
       if (this.stateValue === 'handshake') {
         const step = this.handshake.push(bytes);
@@ -140,6 +140,21 @@ export class RtmpSession {
       this.flush();
     } catch (err) {
       this.fail(errorMessage(err));
+    }
+  }
+
+  /**
+   * Counts bytes when they arrive from the network, before they are processed (`push(bytes, true)`
+   * follows later), and acknowledges each window at once. Acknowledging on processing would reach
+   * a fast sender only after it has finished: unread, they make its close a reset that discards
+   * what it still had to send.
+   */
+  received(count: number): void {
+    if (this.stateValue === 'closed') return;
+    this.bytesReceived += count;
+    if (this.stateValue === 'connected' || this.stateValue === 'publishing') {
+      this.acknowledge();
+      this.flush();
     }
   }
 

@@ -1,22 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { AacTrackInfo, H264TrackInfo, MediaSample } from '../../src/core/media.js';
+import type { MediaSample } from '../../src/core/media.js';
 import { muxTsSegment, PCR_LEAD_90K, TsMuxer } from '../../src/ts/segment-muxer.js';
+import { AAC_90K, AUDIO, FRAME_90K, VIDEO } from './track-fixtures.js';
 import { readPackets, readPes, type TsPacket } from './ts-reader.js';
-
-const VIDEO: H264TrackInfo = {
-  kind: 'video',
-  codec: 'h264',
-  sps: [Uint8Array.of(0x67, 0x42, 0xc0, 0x0d)],
-  pps: [Uint8Array.of(0x68, 0xce, 0x3c, 0x80)],
-  nalLengthSize: 4,
-  width: 320,
-  height: 240,
-};
-/** AAC-LC, 48000 Hz, stereo: 1920 ticks of 90 kHz per frame. */
-const AUDIO: AacTrackInfo = { kind: 'audio', codec: 'aac', audioSpecificConfig: Uint8Array.of(0x11, 0x90) };
-const FRAME_90K = 3600; // 25 fps
-const AAC_90K = 1920;
 
 function videoSamples(count: number, start: number): MediaSample[] {
   return Array.from({ length: count }, (_, i) => {

@@ -4,23 +4,11 @@
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { AacTrackInfo, H264TrackInfo, MediaSample } from '../../src/core/media.js';
+import type { MediaSample } from '../../src/core/media.js';
 import { TsMuxer } from '../../src/ts/segment-muxer.js';
+import { AAC_90K, AUDIO, FRAME_90K, VIDEO } from './track-fixtures.js';
 import { readPackets, type TsPacket } from './ts-reader.js';
 
-const VIDEO: H264TrackInfo = {
-  kind: 'video',
-  codec: 'h264',
-  sps: [Uint8Array.of(0x67, 0x42, 0xc0, 0x0d)],
-  pps: [Uint8Array.of(0x68, 0xce, 0x3c, 0x80)],
-  nalLengthSize: 4,
-  width: 320,
-  height: 240,
-};
-/** AAC-LC, 48000 Hz, stereo. */
-const AUDIO: AacTrackInfo = { kind: 'audio', codec: 'aac', audioSpecificConfig: Uint8Array.of(0x11, 0x90) };
-const FRAME_90K = 3600;
-const AAC_90K = 1920;
 const VIDEO_PID = 0x100;
 const AUDIO_PID = 0x101;
 /** discontinuity_indicator in the adaptation field's flags byte (ISO 13818-1 §2.4.3.5). */

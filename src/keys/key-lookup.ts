@@ -2,14 +2,11 @@
 // one stream, refusing names taken from URLs that could lead a path out of the keys folder.
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: Wowza-style ${...} key-file variables, not templates
 import path from 'node:path';
+import { DEFAULT_KEY_FILES } from '../config/schema.js';
 import { HlsError } from '../core/errors.js';
 
-/** The default `encryption.keyFiles`: per stream under app/instance, per stream, then one key per application. */
-export const DEFAULT_KEY_FILE_TEMPLATES: readonly string[] = Object.freeze([
-  '${KeyDir}/${Application}/${ApplicationInstance}/${Stream}.key',
-  '${KeyDir}/${Stream}.key',
-  '${KeyDir}/${Application}/_application.key',
-]);
+/** The default `encryption.keyFiles` (defined with the config schema): per stream under app/instance, per stream, per application. */
+export const DEFAULT_KEY_FILE_TEMPLATES: readonly string[] = DEFAULT_KEY_FILES;
 
 /** Names of the variables a key-file template may use. */
 export const KEY_FILE_VARIABLES: readonly string[] = Object.freeze([

@@ -84,24 +84,36 @@ function collect(
   return out;
 }
 
-function toMediaSample(track: Mp4Track, i: number, data: Uint8Array): MediaSample {
-  const { dts, cto, sync } = track.samples;
+/** Where one sample's bytes lie (`at` bytes into read `run`) and its 90 kHz timing. */
+export interface SampleSlot {
+  readonly dts: number;
+  readonly pts: number;
+  readonly keyframe: boolean;
+  readonly run: number;
+  readonly at: number;
+  readonly size: number;
+}
+
+/** A segment's reads and the places of its samples in them: all but the bytes. Structured-cloneable. */
+export interface SegmentReadPlan {
+  readonly runs: readonly { readonly start: number; readonly length: number }[];
+  readonly video: readonly SampleSlot[];
+  readonly audio: readonly SampleSlot[];
+}
+
+function slotOf(track: Mp4Track, i: number, run: number, at: number): SampleSlot {
+  const { dts, cto, sync, size } = track.samples;
   const pts = to90k(dts[i]! + cto[i]!, track.timescale) + TS_OFFSET_90K;
   // A negative composition offset (ctts version 1) must not put DTS after PTS in the PES header.
   const decode = Math.min(pts, to90k(dts[i]!, track.timescale) + TS_OFFSET_90K);
-  return { dts: decode, pts, data, keyframe: sync[i] === 1 };
+  return { dts: decode, pts, keyframe: sync[i] === 1, run, at, size: size[i]! };
 }
 
 /**
- * Reads the samples of `segment` from a file of `fileSize` bytes. A sample that lies past the end
- * of the file, or a short read, is MEDIA_INVALID; nothing is read beyond `fileSize`.
+ * Plans the reads of `segment` in a file of `fileSize` bytes: nearby samples share a read. A sample
+ * that lies past the end of the file is MEDIA_INVALID.
  */
-export async function readSegmentSamples(
-  read: ReadAt,
-  fileSize: number,
-  index: Mp4Index,
-  segment: PlannedSegment,
-): Promise<SegmentSamples> {
+export function planSegmentRead(fileSize: number, index: Mp4Index, segment: PlannedSegment): SegmentReadPlan {
   const wanted = [
     ...collect(index.video, 'video', segment.video),
     ...collect(index.audio, 'audio', segment.audio),
@@ -114,23 +126,50 @@ export async function readSegmentSamples(
       );
     }
   }
-  const data: Uint8Array[] = new Array(wanted.length);
-  for (const run of planReads(wanted)) {
-    const length = run.end - run.start;
-    const bytes = length === 0 ? new Uint8Array(0) : await read(run.start, length);
-    if (bytes.length < length) {
+  const runs = planReads(wanted);
+  const place: { run: number; at: number }[] = new Array(wanted.length);
+  runs.forEach((run, r) => {
+    for (const i of run.spans) place[i] = { run: r, at: wanted[i]!.offset - run.start };
+  });
+  const video: SampleSlot[] = [];
+  const audio: SampleSlot[] = [];
+  wanted.forEach((w, i) => {
+    const { run, at } = place[i]!;
+    if (w.track === 'video') video.push(slotOf(index.video!, w.sample, run, at));
+    else audio.push(slotOf(index.audio!, w.sample, run, at));
+  });
+  return { runs: runs.map((r) => ({ start: r.start, length: r.end - r.start })), video, audio };
+}
+
+/** The samples of a planned read, as views into the bytes of its runs. */
+export function samplesFrom(plan: SegmentReadPlan, runBytes: readonly Uint8Array[]): SegmentSamples {
+  const sample = (s: SampleSlot): MediaSample => ({
+    dts: s.dts,
+    pts: s.pts,
+    keyframe: s.keyframe,
+    data: runBytes[s.run]!.subarray(s.at, s.at + s.size),
+  });
+  return { video: plan.video.map(sample), audio: plan.audio.map(sample) };
+}
+
+/**
+ * Reads the samples of `segment` from a file of `fileSize` bytes. A sample that lies past the end
+ * of the file, or a short read, is MEDIA_INVALID; nothing is read beyond `fileSize`.
+ */
+export async function readSegmentSamples(
+  read: ReadAt,
+  fileSize: number,
+  index: Mp4Index,
+  segment: PlannedSegment,
+): Promise<SegmentSamples> {
+  const plan = planSegmentRead(fileSize, index, segment);
+  const bytes: Uint8Array[] = [];
+  for (const run of plan.runs) {
+    const got = run.length === 0 ? new Uint8Array(0) : await read(run.start, run.length);
+    if (got.length < run.length) {
       throw new HlsError('MEDIA_INVALID', 'invalid MP4 file: the file ended while reading samples');
     }
-    for (const i of run.spans) {
-      const start = wanted[i]!.offset - run.start;
-      data[i] = bytes.subarray(start, start + wanted[i]!.size);
-    }
+    bytes.push(got);
   }
-  const video: MediaSample[] = [];
-  const audio: MediaSample[] = [];
-  wanted.forEach((w, i) => {
-    if (w.track === 'video') video.push(toMediaSample(index.video!, w.sample, data[i]!));
-    else audio.push(toMediaSample(index.audio!, w.sample, data[i]!));
-  });
-  return { video, audio };
+  return samplesFrom(plan, bytes);
 }

@@ -5,8 +5,13 @@ import { open, stat } from 'node:fs/promises';
 import { HlsError } from '../core/errors.js';
 import { locateMoov, type ReadAt } from '../mp4/box-scan.js';
 import { type Mp4Index, parseMoov } from '../mp4/mp4-index.js';
-import { readSegmentSamples, type SegmentSamples } from './mp4-segment-reader.js';
-import { planSegments, type SegmentPlan } from './segment-plan.js';
+import {
+  planSegmentRead,
+  readSegmentSamples,
+  type SegmentReadPlan,
+  type SegmentSamples,
+} from './mp4-segment-reader.js';
+import { type PlannedSegment, planSegments, type SegmentPlan } from './segment-plan.js';
 
 export type { SegmentSamples } from './mp4-segment-reader.js';
 export { TS_OFFSET_90K } from './mp4-segment-reader.js';
@@ -22,6 +27,8 @@ export interface Mp4Source {
   plan(targetMs: number): SegmentPlan;
   /** The samples of one segment of `plan` (a plan of this source), timestamps in 90 kHz + TS_OFFSET_90K. */
   readSegment(plan: SegmentPlan, segmentIndex: number): Promise<SegmentSamples>;
+  /** Where the samples of one segment of `plan` lie in the file, for a reader elsewhere (a worker). */
+  readPlan(plan: SegmentPlan, segmentIndex: number): SegmentReadPlan;
 }
 
 /** Options of Mp4SourceCache. */
@@ -44,8 +51,7 @@ function isMissing(err: unknown): boolean {
 /** A ReadAt over an open file: reads until `length` bytes or the end of the file. */
 function readerOf(handle: FileHandle): ReadAt {
   return async (offset, length) => {
-    // Never from the shared pool: segment reads are handed (transferred) to packaging workers.
-    const buffer = Buffer.allocUnsafeSlow(length);
+    const buffer = Buffer.allocUnsafe(length);
     let got = 0;
     while (got < length) {
       const { bytesRead } = await handle.read(buffer, got, length - got, offset + got);
@@ -83,9 +89,12 @@ class FileMp4Source implements Mp4Source {
     return plan;
   }
 
+  readPlan(plan: SegmentPlan, segmentIndex: number): SegmentReadPlan {
+    return planSegmentRead(this.size, this.index, segmentOf(plan, segmentIndex));
+  }
+
   async readSegment(plan: SegmentPlan, segmentIndex: number): Promise<SegmentSamples> {
-    const segment = Number.isInteger(segmentIndex) ? plan.segments[segmentIndex] : undefined;
-    if (segment === undefined) throw new HlsError('SEGMENT_NOT_FOUND', `no segment ${segmentIndex}`);
+    const segment = segmentOf(plan, segmentIndex);
     const handle = await openFile(this.path);
     try {
       const now = await handle.stat();
@@ -100,6 +109,12 @@ class FileMp4Source implements Mp4Source {
       await handle.close();
     }
   }
+}
+
+function segmentOf(plan: SegmentPlan, segmentIndex: number): PlannedSegment {
+  const segment = Number.isInteger(segmentIndex) ? plan.segments[segmentIndex] : undefined;
+  if (segment === undefined) throw new HlsError('SEGMENT_NOT_FOUND', `no segment ${segmentIndex}`);
+  return segment;
 }
 
 /** Indexes a file: box headers and the moov are read, never the media data. */

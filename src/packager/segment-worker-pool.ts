@@ -43,23 +43,6 @@ function startWorker(): Worker {
   return new Worker(boot, { eval: true });
 }
 
-/**
- * The sample buffers of a job, handed to the worker without a copy. Only buffers that hold
- * nothing but sample data qualify; the caller must not use the samples afterwards.
- */
-function transferable(job: SegmentJob): ArrayBuffer[] {
-  const buffers = new Set<ArrayBuffer>();
-  for (const s of [...job.video, ...job.audio]) {
-    if (s.data.buffer instanceof ArrayBuffer && s.data.buffer.byteLength >= MIN_TRANSFER_BYTES) {
-      buffers.add(s.data.buffer);
-    }
-  }
-  return [...buffers];
-}
-
-/** Smaller buffers are copied: they may belong to Buffer's shared pool. */
-const MIN_TRANSFER_BYTES = 64 * 1024;
-
 /** Worker threads for a machine: one core is left to the main thread, but at least two workers. */
 export function defaultWorkerCount(): number {
   return Math.max(2, availableParallelism() - 1);
@@ -112,12 +95,7 @@ export class SegmentWorkerPool implements SegmentPackager {
     return new Promise<Uint8Array>((resolve, reject) => {
       slot.jobs.set(id, { resolve, reject });
       const request: WorkerRequest = { id, job };
-      const transfer = transferable(job);
-      try {
-        slot.worker.postMessage(request, transfer);
-      } catch {
-        slot.worker.postMessage(request); // something untransferable (a pooled buffer): copy instead
-      }
+      slot.worker.postMessage(request);
     });
   }
 

@@ -200,11 +200,10 @@ export class VodService implements MediaService<AppConfig> {
       `${src.path}|${identity}`,
       async () => {
         const started = performance.now();
-        const samples = await src.readSegment(plan, sequence);
         const out = await this.packager.run({
           tracks: tracksOf(src),
-          video: samples.video,
-          audio: samples.audio,
+          file: { path: src.path, size: src.size, mtimeMs: src.mtimeMs },
+          reads: src.readPlan(plan, sequence),
           sequence,
           key: key?.key,
           iv: key?.iv,

@@ -8,6 +8,7 @@ import { decryptSegment } from '../../src/crypto/segment-cipher.js';
 import { Mp4SourceCache } from '../../src/packager/mp4-source.js';
 import { runSegmentJob, type SegmentJob } from '../../src/packager/segment-job.js';
 import { SegmentWorkerPool } from '../../src/packager/segment-worker-pool.js';
+import { TsMuxer } from '../../src/ts/segment-muxer.js';
 import { REPO_ROOT } from '../helpers/server-fixture.js';
 
 const KEY = Buffer.from('00112233445566778899aabbccddeeff', 'hex');
@@ -22,13 +23,13 @@ before(async () => {
   const plan = src.plan(6000);
   const video = src.index.video?.info;
   const audio = src.index.audio?.info;
-  // Sample buffers are handed to the worker (detached here), so every run gets a fresh read.
   makeJob = async (sequence) => ({
     tracks: {
       video: video?.kind === 'video' ? video : undefined,
       audio: audio?.kind === 'audio' ? audio : undefined,
     },
-    ...(await src.readSegment(plan, sequence)),
+    file: { path: src.path, size: src.size, mtimeMs: src.mtimeMs },
+    reads: src.readPlan(plan, sequence),
     sequence,
     key: KEY,
     iv: IV,
@@ -61,12 +62,26 @@ test('a plain job (no key) comes back as MPEG-TS', async () => {
 
 test('a failing job rejects with its error code and the pool goes on', async () => {
   const job = await makeJob(0);
-  const broken: SegmentJob = {
-    ...job,
-    // A length prefix far past the sample's end: the muxer must refuse it.
-    video: job.video.map((s, i) => (i === 0 ? { ...s, data: Uint8Array.of(0xff, 0xff, 0xff, 0xff, 1) } : s)),
-  };
-  await assert.rejects(pool.run(broken), (err: { code?: string }) => err.code === 'MEDIA_INVALID');
+  // The file no longer is what was indexed: it must not be read with a stale index.
+  const stale: SegmentJob = { ...job, file: { ...job.file, size: job.file.size + 1 } };
+  await assert.rejects(pool.run(stale), (err: { code?: string }) => err.code === 'SEGMENT_NOT_FOUND');
+  const missing: SegmentJob = { ...job, file: { ...job.file, path: `${job.file.path}.gone` } };
+  await assert.rejects(pool.run(missing), (err: { code?: string }) => err.code === 'NOT_FOUND');
   const expected = Buffer.from(runSegmentJob(await makeJob(1)));
   assert.deepEqual(Buffer.from(await pool.run(await makeJob(1))), expected);
+});
+
+test('the bytes a worker reads equal what the async reader reads', async () => {
+  const src = await new Mp4SourceCache({ maxBytes: 1e8 }).get(path.join(REPO_ROOT, 'content', 'sample.mp4'));
+  const plan = src.plan(6000);
+  const samples = await src.readSegment(plan, 2);
+  const video = src.index.video?.info;
+  const audio = src.index.audio?.info;
+  const tracks = {
+    video: video?.kind === 'video' ? video : undefined,
+    audio: audio?.kind === 'audio' ? audio : undefined,
+  };
+  const fromSamples = new TsMuxer(tracks).muxSegment(samples, { standaloneSequence: 2 });
+  const { key: _k, iv: _i, ...plain } = await makeJob(2);
+  assert.deepEqual(Buffer.from(await pool.run(plain)), Buffer.from(fromSamples));
 });

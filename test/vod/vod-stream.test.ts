@@ -196,10 +196,15 @@ describe('a VOD stream judged by openssl, m3u8-parser and ffprobe', () => {
         file: 'media_1.ts',
       };
       const req: StreamRequest<AppConfig> = { path: streamPath, appConfig: config.applications.vod! };
+      // The service also packages the next segment ahead (prefetch): count only what the second request adds.
+      const settle = () => new Promise((resolve) => setTimeout(resolve, 200));
       const first = await service.segment(req, 0, 1);
+      await settle();
+      const afterFirst = packaged.length;
+      assert.ok(packaged.includes(first.data.byteLength), 'segment 1 was packaged');
       const second = await service.segment(req, 0, 1);
-      assert.equal(packaged.length, 1, 'packaged once');
-      assert.equal(packaged[0], first.data.byteLength);
+      await settle();
+      assert.equal(packaged.length, afterFirst, 'the second request packaged nothing');
       assert.equal(second.data, first.data, 'the very same buffer');
       assert.equal(second.etag, first.etag);
       assert.deepEqual(Buffer.from(first.data), (await get(pl.segments[1]!.url)).body, 'as served over HTTP');

@@ -135,3 +135,16 @@ export function maxAge(cacheControl: string | null): number | undefined {
   const m = /(?:^|,)\s*max-age=(\d+)/.exec(cacheControl ?? '');
   return m ? Number(m[1]) : undefined;
 }
+
+/** Waits until the stream of `masterUrl` lists a segment; resolves with its chunklist URL. */
+export function waitForFirstSegment(masterUrl: string, timeoutMs = 15_000): Promise<string> {
+  return waitFor(
+    'the first live segment',
+    async () => {
+      const url = await chunklistUrlOf(masterUrl);
+      if (url === undefined) return undefined;
+      return (await fetchChunklist(url)).segments.length > 0 ? url : undefined;
+    },
+    timeoutMs,
+  );
+}

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { type FfmpegRun, publish } from '../helpers/live-ffmpeg.js';
-import { chunklistUrlOf, fetchChunklist, lastSequence, waitFor } from '../helpers/live-hls.js';
+import { fetchChunklist, lastSequence, waitFor, waitForFirstSegment } from '../helpers/live-hls.js';
 import {
   c0c1,
   c2,
@@ -50,15 +50,7 @@ describe('hostile peers on the shared port', () => {
     server = await startLiveServer({}, { httpHeadersTimeoutMs: HEADERS_TIMEOUT_MS });
     publisher = publish(server.rtmpUrl(STREAM), { seconds: PUBLISH_SECONDS, realtime: true });
     const masterUrl = server.httpUrl(STREAM, 'playlist.m3u8');
-    chunklistUrl = await waitFor(
-      'the first live segment',
-      async () => {
-        const url = await chunklistUrlOf(masterUrl);
-        if (url === undefined) return undefined;
-        return (await fetchChunklist(url)).segments.length > 0 ? url : undefined;
-      },
-      15_000,
-    );
+    chunklistUrl = await waitForFirstSegment(masterUrl);
   });
 
   after(async () => {

@@ -16,7 +16,6 @@ import {
   record,
 } from '../helpers/live-ffmpeg.js';
 import {
-  chunklistUrlOf,
   fetchChunklist,
   isPlainTs,
   type LiveChunklist,
@@ -25,6 +24,7 @@ import {
   sequenceIv,
   sleep,
   waitFor,
+  waitForFirstSegment,
 } from '../helpers/live-hls.js';
 import { DEFINST, LIVE_APP, type LiveServer, startLiveServer } from '../helpers/live-server.js';
 import { makeTempDir } from '../helpers/server-fixture.js';
@@ -58,15 +58,7 @@ describe('live publish on the shared port, recorded by ffmpeg', () => {
     recordingFile = path.join(tmp, 'out.ts');
     publisher = publish(server.rtmpUrl(STREAM), { seconds: PUBLISH_SECONDS, realtime: true });
     const masterUrl = server.httpUrl(STREAM, 'playlist.m3u8');
-    chunklistUrl = await waitFor(
-      'the first live segment',
-      async () => {
-        const url = await chunklistUrlOf(masterUrl);
-        if (url === undefined) return undefined;
-        return (await fetchChunklist(url)).segments.length > 0 ? url : undefined;
-      },
-      15_000,
-    );
+    chunklistUrl = await waitForFirstSegment(masterUrl);
     recorder = record(masterUrl, recordingFile);
     pollLoop = (async () => {
       while (polling) {

@@ -26,6 +26,9 @@ import { keyBytes, segmentKey } from './segment-keys.js';
 import type { SegmentPlan } from './segment-plan.js';
 import { inlinePackager, type SegmentPackager } from './segment-worker-pool.js';
 
+/** Segments packaged ahead of the one requested. */
+const PREFETCH_SEGMENTS = 3;
+
 /** What the VOD service is built from. */
 export interface VodServiceDeps {
   readonly sources: Mp4SourceCache;
@@ -167,9 +170,13 @@ export class VodService implements MediaService<AppConfig> {
     if (sequence >= plan.segments.length) throw new HlsError('SEGMENT_NOT_FOUND', `no segment ${sequence}`);
     const resolved = await this.deps.keys.resolve(keyRequestOf(req.appConfig, req.path));
     const { data, identity } = await this.packaged(req, src, plan, resolved, sequence);
-    // Players fetch segments in order: have the next one ready while this one is on the wire.
-    if (sequence + 1 < plan.segments.length && req.appConfig.cache > 0) {
-      this.packaged(req, src, plan, resolved, sequence + 1).catch(() => {});
+    // Players and CDNs fetch segments in order: have the next few ready (in the cache) while this
+    // one is on the wire, so the packaging workers stay ahead of the reader.
+    if (req.appConfig.cache > 0) {
+      const last = Math.min(plan.segments.length - 1, sequence + PREFETCH_SEGMENTS);
+      for (let next = sequence + 1; next <= last; next++) {
+        this.packaged(req, src, plan, resolved, next).catch(() => {});
+      }
     }
     const etag = `"${createHash('sha256').update(`${req.path.name}|${identity}`).digest('base64url').slice(0, 22)}"`;
     return { data, etag, live: false };

@@ -1,5 +1,7 @@
-// An encoder that pushes faster than real time and then closes (ffmpeg without -re resets the
-// connection when it leaves) must not lose the end of its stream: every second it sent is listed.
+// An encoder that pushes faster than real time and then closes must not lose the end of its stream:
+// bytes read ahead of processing are still processed after the connection ends, and the last
+// partial segment is cut. The push runs at 4× real time: unthrottled, ffmpeg can reset the
+// connection with data still in its own send buffer when this machine is too busy to read it.
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -13,6 +15,8 @@ import { createServerHome, readHomeConfig, type ServerHome } from '../helpers/se
 
 const run = promisify(execFile);
 const SECONDS = 40;
+/** Times real time the file is pushed at. */
+const PUSH_SPEED = 4;
 
 let home: ServerHome;
 let app: WiredApp;

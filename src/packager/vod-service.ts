@@ -21,7 +21,7 @@ import type {
 import type { KeyRequest, KeyStore, ResolvedKey } from '../keys/key-store.js';
 import type { Mp4Track } from '../mp4/mp4-index.js';
 import type { Mp4Source, Mp4SourceCache } from './mp4-source.js';
-import { SegmentCache } from './segment-cache.js';
+import { type CacheRequest, SegmentCache } from './segment-cache.js';
 import { keyBytes, segmentKey } from './segment-keys.js';
 import type { SegmentPlan } from './segment-plan.js';
 import { inlinePackager, type SegmentPackager } from './segment-worker-pool.js';
@@ -175,7 +175,7 @@ export class VodService implements MediaService<AppConfig> {
     if (req.appConfig.cache > 0) {
       const last = Math.min(plan.segments.length - 1, sequence + PREFETCH_SEGMENTS);
       for (let next = sequence + 1; next <= last; next++) {
-        this.packaged(req, src, plan, resolved, next).catch(() => {});
+        this.packaged(req, src, plan, resolved, next, { prefetch: true }).catch(() => {});
       }
     }
     const etag = `"${createHash('sha256').update(`${req.path.name}|${identity}`).digest('base64url').slice(0, 22)}"`;
@@ -189,6 +189,7 @@ export class VodService implements MediaService<AppConfig> {
     plan: SegmentPlan,
     resolved: ResolvedKey,
     sequence: number,
+    request: CacheRequest = {},
   ): Promise<{ data: Uint8Array; identity: string }> {
     const app = req.appConfig;
     const key =
@@ -218,6 +219,7 @@ export class VodService implements MediaService<AppConfig> {
         this.deps.onPackaged?.(performance.now() - started, out.byteLength);
         return out;
       },
+      request,
     );
     return { data, identity };
   }

@@ -1,0 +1,148 @@
+// The segment cache's 2Q admission: one request keeps a segment in probation, a second admits it
+// to the main LRU, a one-pass scan never evicts admitted segments, prefetches do not count as
+// requests, concurrent misses package once, and the byte budget holds whatever the traffic.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { SegmentCache } from '../../src/packager/segment-cache.js';
+
+const SEGMENT_BYTES = 1000;
+/** Room for 40 segments: 10 in probation, 30 admitted. */
+const BUDGET = 40 * SEGMENT_BYTES;
+
+/** A cache whose misses make SEGMENT_BYTES of the key's first char code, counting every make. */
+function counted(budget = BUDGET, bytes = SEGMENT_BYTES) {
+  const cache = new SegmentCache(budget);
+  const made: string[] = [];
+  const get = (key: string, prefetch = false) =>
+    cache.getOrMake(
+      key,
+      async () => {
+        made.push(key);
+        return new Uint8Array(bytes).fill(key.charCodeAt(0));
+      },
+      { prefetch },
+    );
+  const makes = (key: string) => made.filter((k) => k === key).length;
+  return { cache, get, makes, made };
+}
+
+/** Requests `count` distinct one-off segments, as a scan does. */
+async function scan(
+  get: (key: string) => Promise<Uint8Array>,
+  count: number,
+  prefix = 'scan',
+): Promise<void> {
+  for (let i = 0; i < count; i++) await get(`${prefix}-${i}`);
+}
+
+test('a segment requested twice is packaged once and served as the same buffer', async () => {
+  const { get, makes } = counted();
+  const first = await get('a');
+  const second = await get('a');
+  assert.equal(makes('a'), 1);
+  assert.equal(second, first);
+});
+
+test('a one-pass scan does not evict segments requested twice', async () => {
+  const { get, makes } = counted();
+  await get('hot');
+  await get('hot');
+  await scan(get, 200);
+  await get('hot');
+  assert.equal(makes('hot'), 1, 'the hot segment survived a scan five times the cache');
+});
+
+test('a scan only cycles the probation area', async () => {
+  const { cache, get } = counted();
+  await scan(get, 200);
+  assert.ok(cache.bytes <= BUDGET / 4, `${cache.bytes} bytes held after a scan`);
+});
+
+test('a segment evicted after one request is admitted when requested again', async () => {
+  const { get, makes } = counted();
+  await get('once');
+  await scan(get, 15);
+  await get('once');
+  assert.equal(makes('once'), 2, 'packaged again: it had left probation');
+  await scan(get, 200, 'second-scan');
+  await get('once');
+  assert.equal(makes('once'), 2, 'the second request admitted it');
+});
+
+test('a prefetch keeps the segment for the request that follows but does not count as one', async () => {
+  const { get, makes } = counted();
+  await get('ahead', true);
+  await get('ahead');
+  assert.equal(makes('ahead'), 1, 'the request was served from the prefetch');
+  await scan(get, 15);
+  await get('ahead');
+  assert.equal(makes('ahead'), 2, 'prefetch + one request did not admit it');
+});
+
+test('a segment requested before its eviction is admitted even when prefetched again', async () => {
+  const { get, makes } = counted();
+  await get('p');
+  await scan(get, 15);
+  await get('p', true);
+  await get('p');
+  await scan(get, 200, 'second-scan');
+  await get('p');
+  assert.equal(makes('p'), 2);
+});
+
+test('concurrent misses share one packaging run, and two clients admit the segment', async () => {
+  const { get, makes } = counted();
+  const [a, b] = await Promise.all([get('c'), get('c')]);
+  assert.equal(a, b);
+  assert.equal(makes('c'), 1);
+  await scan(get, 200);
+  await get('c');
+  assert.equal(makes('c'), 1);
+});
+
+test('a failed packaging run is not cached; the next request tries again', async () => {
+  const cache = new SegmentCache(BUDGET);
+  await assert.rejects(
+    cache.getOrMake('x', async () => {
+      throw new Error('disk on fire');
+    }),
+    /disk on fire/,
+  );
+  const data = await cache.getOrMake('x', async () => new Uint8Array(10));
+  assert.equal(data.length, 10);
+  assert.equal(cache.bytes, 10);
+});
+
+test('a cache of 0 bytes keeps nothing', async () => {
+  const { cache, get, makes } = counted(0);
+  for (let i = 0; i < 3; i++) await get('z');
+  assert.equal(makes('z'), 3);
+  assert.equal(cache.bytes, 0);
+});
+
+test('in a small cache a segment too large for probation is admitted on its second request', async () => {
+  // Probation holds a quarter of 3000 bytes: a 1000-byte segment does not fit it, but fits the rest.
+  const { cache, get, makes } = counted(3 * SEGMENT_BYTES);
+  await get('big');
+  await get('big');
+  await get('big');
+  assert.equal(makes('big'), 2);
+  assert.equal(cache.bytes, SEGMENT_BYTES);
+});
+
+test('the byte budget holds under mixed traffic', async () => {
+  const cache = new SegmentCache(BUDGET);
+  // A deterministic mix of repeats, prefetches and one-offs, with segments of varying size.
+  let seed = 7;
+  const next = () => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed / 2 ** 31;
+  };
+  for (let i = 0; i < 2000; i++) {
+    const id = Math.floor(next() * 120);
+    const bytes = 200 + ((id * 997) % 4000);
+    await cache.getOrMake(`k${id}`, async () => new Uint8Array(bytes), { prefetch: next() < 0.3 });
+    assert.ok(cache.bytes <= BUDGET, `${cache.bytes} > ${BUDGET} after request ${i}`);
+  }
+});

@@ -10,7 +10,7 @@ import { attachRtmpConnection } from '../ingest/rtmp-server.js';
 import { KeyStore } from '../keys/key-store.js';
 import { LiveService } from '../live/live-service.js';
 import { Mp4SourceCache } from '../packager/mp4-source.js';
-import { SegmentWorkerPool } from '../packager/segment-worker-pool.js';
+import { type SegmentPackager, SegmentWorkerPool } from '../packager/segment-worker-pool.js';
 import { VodService } from '../packager/vod-service.js';
 import type { RtmpAcceptor } from './listener.js';
 
@@ -30,6 +30,8 @@ export interface WiredApp {
   readonly rtmp: RtmpAcceptor;
   readonly keyStore: KeyStore;
   readonly live: LiveService;
+  /** Where VOD segments are packaged, with its counts. */
+  readonly packager: SegmentPackager;
   close(): Promise<void>;
 }
 
@@ -63,6 +65,7 @@ export async function createApp(opts: WiringOptions): Promise<WiredApp> {
     rtmp,
     keyStore,
     live,
+    packager,
     async close() {
       live.close();
       await packager.close();

@@ -73,6 +73,11 @@ export interface SegmentBody {
   /** Strong validator, stable across restarts and origins for the same bytes. */
   readonly etag: string;
   readonly live: boolean;
+  /**
+   * To be called once `data` is no longer needed (the response was sent or abandoned), so its
+   * memory can be reused; `data` must not be touched afterwards.
+   */
+  readonly release?: () => void;
 }
 
 /** A kind of stream the HTTP layer can serve. */

@@ -18,12 +18,27 @@ function checkKeyAndIv(key: Uint8Array, iv: Uint8Array): void {
  */
 const UPDATE_BYTES = 64 * 1024;
 
-/** Encrypts a whole segment with AES-128-CBC and PKCS#7 padding; the result is a multiple of 16 bytes. */
-export function encryptSegment(data: Uint8Array, key: Uint8Array, iv: Uint8Array): Buffer {
+/** The length of `length` bytes once encrypted: PKCS#7 always adds 1 to 16 bytes. */
+export function encryptedLength(length: number): number {
+  return length + AES_BLOCK_BYTES - (length % AES_BLOCK_BYTES);
+}
+
+/**
+ * Encrypts a whole segment with AES-128-CBC and PKCS#7 padding; the result is a multiple of 16
+ * bytes. Written into `into` when it is large enough (the result is then a view of it), else into
+ * a new buffer.
+ */
+export function encryptSegment(
+  data: Uint8Array,
+  key: Uint8Array,
+  iv: Uint8Array,
+  into?: Uint8Array,
+): Uint8Array {
   checkKeyAndIv(key, iv);
   const cipher = createCipheriv(CIPHER, key, iv);
   // Padded length is known up front: always at least one byte of padding, up to a whole block.
-  const out = Buffer.allocUnsafe(data.length + AES_BLOCK_BYTES - (data.length % AES_BLOCK_BYTES));
+  const length = encryptedLength(data.length);
+  const out = into && into.length >= length ? into.subarray(0, length) : Buffer.allocUnsafe(length);
   let written = 0;
   for (let at = 0; at < data.length; at += UPDATE_BYTES) {
     written += cipher.update(data.subarray(at, at + UPDATE_BYTES)).copy(out, written);

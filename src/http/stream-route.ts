@@ -164,6 +164,7 @@ export function streamHandler(deps: StreamRouteDeps) {
       }
       case 'segment': {
         const seg = await service.segment(req, file.rendition, file.sequence);
+        releaseWhenDone(reply, seg.release);
         const cache = seg.live
           ? `public, max-age=${Math.ceil((appConfig.hls.maxChunkCount * appConfig.hls.chunkDurationTarget) / 1000)}`
           : VOD_SEGMENT_CACHE;
@@ -217,6 +218,17 @@ function checkSecureToken(
 
 function sendText(reply: FastifyReply, type: string, cacheControl: string, body: string): FastifyReply {
   return reply.code(200).header('content-type', type).header('cache-control', cacheControl).send(body);
+}
+
+/**
+ * Calls `release` once the response is over: sent (the socket has its bytes) or abandoned. Until
+ * then a body's memory must not be reused.
+ */
+function releaseWhenDone(reply: FastifyReply, release: (() => void) | undefined): void {
+  if (release === undefined) return;
+  const res = reply.raw;
+  if (res.closed) release();
+  else res.once('close', release);
 }
 
 function sendSegment(

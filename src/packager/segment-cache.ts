@@ -2,8 +2,10 @@
 // Admission follows 2Q (Johnson & Shasha, VLDB 1994): a segment requested once waits in a small
 // first-in-first-out probation area; a second request moves it to the main LRU. A one-pass scan
 // (a CDN filling its cache, a crawler, a player seeking through a film) then only cycles the
-// probation area, whose memory the packager reuses, and never evicts the segments players want.
-// Concurrent misses for one key share one packaging run.
+// probation area and never evicts the segments players want.
+// Callers hold a lease on the bytes they get until they are done with them (a response fully
+// sent); a segment that left the cache and is leased by no one is handed to `onReleased`, which
+// may reuse its buffer. Concurrent misses for one key share one packaging run.
 
 /** Share of the budget given to the probation area; 2Q's recommended Kin. */
 const PROBATION_SHARE = 0.25;
@@ -21,23 +23,36 @@ export interface CacheRequest {
   readonly prefetch?: boolean;
 }
 
-interface ProbationEntry {
+/** Segment bytes on loan from the cache. */
+export interface SegmentLease {
+  readonly data: Uint8Array;
+  /** Ends the loan; `data` must not be used afterwards. Calling it again does nothing. */
+  release(): void;
+}
+
+interface Entry {
   readonly data: Uint8Array;
   /** Client requests seen so far (a prefetch counts none). */
   requests: number;
+  /** Loans not yet ended. */
+  leases: number;
+  /** Held in probation or the main LRU. */
+  cached: boolean;
 }
 
 interface Pending {
-  readonly job: Promise<Uint8Array>;
+  readonly job: Promise<Entry>;
   requests: number;
+  /** Callers waiting for the job, each owed a lease. */
+  waiters: number;
 }
 
 /** A byte-bounded 2Q cache of byte buffers. */
 export class SegmentCache {
   /** Admitted segments, least recently used first. */
-  private readonly main = new Map<string, Uint8Array>();
+  private readonly main = new Map<string, Entry>();
   /** Segments requested at most once so far, oldest first. */
-  private readonly probation = new Map<string, ProbationEntry>();
+  private readonly probation = new Map<string, Entry>();
   /** Keys of segments requested once and evicted from probation, with their sizes, oldest first. */
   private readonly ghosts = new Map<string, number>();
   private readonly pending = new Map<string, Pending>();
@@ -45,10 +60,16 @@ export class SegmentCache {
   private probationBytes = 0;
   private ghostBytes = 0;
   private readonly probationMax: number;
+  private readonly mainMax: number;
   private readonly ghostMax: number;
 
-  constructor(private readonly maxBytes: number) {
+  /** `onReleased` gets each segment that left the cache once no lease holds it. */
+  constructor(
+    maxBytes: number,
+    private readonly onReleased: (data: Uint8Array) => void = () => {},
+  ) {
     this.probationMax = Math.floor(maxBytes * PROBATION_SHARE);
+    this.mainMax = maxBytes - this.probationMax;
     this.ghostMax = Math.floor(maxBytes * GHOST_SHARE);
   }
 
@@ -57,78 +78,132 @@ export class SegmentCache {
     return this.mainBytes + this.probationBytes;
   }
 
-  /** The cached bytes of `key`, or the result of `make()` (kept when the budget allows). */
+  /** A lease on the cached bytes of `key`, or on the result of `make()` (kept when the budget allows). */
   async getOrMake(
     key: string,
     make: () => Promise<Uint8Array>,
     request: CacheRequest = {},
-  ): Promise<Uint8Array> {
+  ): Promise<SegmentLease> {
     const counted = request.prefetch ? 0 : 1;
     const hit = this.main.get(key);
     if (hit) {
       this.main.delete(key);
       this.main.set(key, hit);
-      return hit;
+      return this.lease(hit);
     }
     const waiting = this.probation.get(key);
     if (waiting) {
       waiting.requests += counted;
+      const lease = this.lease(waiting);
       if (waiting.requests >= ADMIT_REQUESTS) {
         this.dropProbation(key, waiting);
-        this.admit(key, waiting.data);
+        this.admit(key, waiting);
       }
-      return waiting.data;
+      return lease;
     }
-    const running = this.pending.get(key);
-    if (running) {
-      running.requests += counted;
-      return running.job;
+    let pending = this.pending.get(key);
+    if (pending) {
+      pending.requests += counted;
+      pending.waiters++;
+    } else {
+      pending = this.start(key, make, counted);
     }
-    const pending: Pending = { job: make(), requests: counted };
+    return this.loan(await pending.job);
+  }
+
+  /** Runs `make` for `key`; the result is stored, and leased to every waiter, as soon as it is ready. */
+  private start(key: string, make: () => Promise<Uint8Array>, requests: number): Pending {
+    const pending: Pending = {
+      job: make().then(
+        (data) => {
+          this.pending.delete(key);
+          // Leased before anything can evict it: each waiter takes its loan over when it resumes.
+          const entry: Entry = { data, requests: 0, leases: pending.waiters, cached: false };
+          // A segment evicted after one request and packaged again: that was its first request.
+          entry.requests = pending.requests + (this.forgetGhost(key) ? 1 : 0);
+          this.store(key, entry);
+          return entry;
+        },
+        (err: unknown) => {
+          this.pending.delete(key);
+          throw err;
+        },
+      ),
+      requests,
+      waiters: 1,
+    };
     this.pending.set(key, pending);
-    try {
-      const data = await pending.job;
-      // A segment evicted after one request and packaged again: that was its first request.
-      this.store(key, data, pending.requests + (this.forgetGhost(key) ? 1 : 0));
-      return data;
-    } finally {
-      this.pending.delete(key);
-    }
+    return pending;
   }
 
-  private store(key: string, data: Uint8Array, requests: number): void {
-    if (requests >= ADMIT_REQUESTS) {
-      this.admit(key, data);
+  /** A new loan of `entry`. */
+  private lease(entry: Entry): SegmentLease {
+    entry.leases++;
+    return this.loan(entry);
+  }
+
+  /** The handle of a loan already counted in `entry.leases`. */
+  private loan(entry: Entry): SegmentLease {
+    let open = true;
+    return {
+      data: entry.data,
+      release: () => {
+        if (!open) return;
+        open = false;
+        entry.leases--;
+        this.releaseIfUnused(entry);
+      },
+    };
+  }
+
+  private releaseIfUnused(entry: Entry): void {
+    if (entry.leases === 0 && !entry.cached) this.onReleased(entry.data);
+  }
+
+  private store(key: string, entry: Entry): void {
+    if (entry.requests >= ADMIT_REQUESTS) {
+      this.admit(key, entry);
       return;
     }
-    if (data.byteLength > this.probationMax) {
+    const size = entry.data.byteLength;
+    if (size > this.probationMax) {
       // Too large to wait in probation: remember the request, so the next one admits it.
-      if (requests > 0) this.addGhost(key, data.byteLength);
+      if (entry.requests > 0) this.addGhost(key, size);
       return;
     }
-    this.probation.set(key, { data, requests });
-    this.probationBytes += data.byteLength;
-    for (const [k, entry] of this.probation) {
+    entry.cached = true;
+    this.probation.set(key, entry);
+    this.probationBytes += size;
+    for (const [k, old] of this.probation) {
       if (this.probationBytes <= this.probationMax) break;
-      this.dropProbation(k, entry);
-      if (entry.requests > 0) this.addGhost(k, entry.data.byteLength);
+      this.dropProbation(k, old);
+      if (old.requests > 0) this.addGhost(k, old.data.byteLength);
+      this.releaseIfUnused(old);
     }
   }
 
-  private admit(key: string, data: Uint8Array): void {
-    if (data.byteLength > this.maxBytes - this.probationMax) return;
-    this.main.set(key, data);
-    this.mainBytes += data.byteLength;
-    for (const [k, v] of this.main) {
-      if (this.mainBytes <= this.maxBytes - this.probationMax) break;
+  private admit(key: string, entry: Entry): void {
+    if (entry.data.byteLength > this.mainMax) {
+      this.releaseIfUnused(entry);
+      return;
+    }
+    entry.cached = true;
+    this.main.set(key, entry);
+    this.mainBytes += entry.data.byteLength;
+    for (const [k, old] of this.main) {
+      if (this.mainBytes <= this.mainMax) break;
       this.main.delete(k);
-      this.mainBytes -= v.byteLength;
+      this.mainBytes -= old.data.byteLength;
+      old.cached = false;
+      this.releaseIfUnused(old);
     }
   }
 
-  private dropProbation(key: string, entry: ProbationEntry): void {
+  /** Takes `entry` out of probation (to admit or evict it). */
+  private dropProbation(key: string, entry: Entry): void {
     this.probation.delete(key);
     this.probationBytes -= entry.data.byteLength;
+    entry.cached = false;
   }
 
   private addGhost(key: string, bytes: number): void {

@@ -1,13 +1,15 @@
 // One VOD segment's packaging work, reading, muxing and encryption, as a plain function of plain
 // data, so it runs on a worker thread (or the main thread) alike. Reads and TS output go into
-// buffers reused from job to job: first touches of fresh memory cost more than the muxing itself.
+// buffers reused from job to job, and segments into buffers recycled from segments the cache
+// let go: first touches of fresh memory cost more than the muxing itself.
 
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { HlsError } from '../core/errors.js';
 import type { AacTrackInfo, H264TrackInfo, MediaSample } from '../core/media.js';
-import { encryptSegment } from '../crypto/segment-cipher.js';
+import { encryptedLength, encryptSegment } from '../crypto/segment-cipher.js';
 import { type MuxSegmentOptions, TsMuxer } from '../ts/segment-muxer.js';
 import { type SegmentReadPlan, samplesFrom } from './mp4-segment-reader.js';
+import { freshBuffer, SpareBuffers } from './spare-buffers.js';
 
 /** Everything needed to package one VOD segment; structured-cloneable. */
 export interface SegmentJob {
@@ -23,10 +25,58 @@ export interface SegmentJob {
 
 /** Buffers grow with room to spare, so slightly larger segments do not grow them again. */
 const HEADROOM = 1.25;
+/** Spare output buffers kept per thread: enough for the segments in flight between two evictions. */
+const MAX_SPARES = 4;
 /** Where sample bytes are read to; they only live until muxed. */
 let readArena = new Uint8Array(0);
-/** Where encrypted segments are muxed before AES copies the bytes out. */
+/** Where segments are muxed before AES (or a copy) moves the bytes to their output buffer. */
 let muxArena = new Uint8Array(0);
+/** Output buffers of segments that left the cache, for the next segments packaged on this thread. */
+const spares = new SpareBuffers(MAX_SPARES);
+
+/** A packaged segment. */
+export interface SegmentOutput {
+  /** The segment, a view at the start of a buffer of its own (possibly larger). */
+  readonly data: Uint8Array;
+  /** Whether `data` lies in a recycled buffer rather than fresh memory. */
+  readonly reused: boolean;
+}
+
+/** Keeps the buffer of a segment no longer used anywhere for the next segments on this thread. */
+export function recycleOutput(buffer: ArrayBuffer): void {
+  spares.give(buffer);
+}
+
+/** TS bytes per packet, and payload bytes a packet carries at most. */
+const PACKET_BYTES = 188;
+const PACKET_PAYLOAD = 184;
+/** A video PES header with PTS and DTS, plus the AUD before the first NAL unit. */
+const VIDEO_PES_OVERHEAD = 19 + 6;
+/** An audio PES header with PTS; each AAC frame gets a 7-byte ADTS header. */
+const AUDIO_PES_OVERHEAD = 14;
+const ADTS_HEADER = 7;
+/** Audio frames per PES, about: grouping stops at each video frame (2 AAC frames per 25 fps frame). */
+const AUDIO_FRAMES_PER_PES = 2;
+/** PAT, PMT and a spare packet or two for PCRs. */
+const FIXED_PACKETS = 4;
+
+/**
+ * About how many bytes `job`'s segment will take (a little more, rarely less), known before it is
+ * muxed: enough to pick a recycled buffer for it.
+ */
+export function estimateOutputBytes(job: SegmentJob): number {
+  const { video, audio } = job.reads;
+  const track = job.tracks.video;
+  const setup = track ? [...track.sps, ...track.pps].reduce((n, b) => n + b.length + 4, 0) : 0;
+  let bytes = 0;
+  for (const s of video) bytes += s.size + VIDEO_PES_OVERHEAD + (s.keyframe ? setup : 0);
+  for (const s of audio) bytes += s.size + ADTS_HEADER;
+  const audioPes = Math.ceil(audio.length / AUDIO_FRAMES_PER_PES);
+  bytes += audioPes * AUDIO_PES_OVERHEAD;
+  // Each PES ends in a packet it only partly fills: count it whole.
+  const packets = Math.ceil(bytes / PACKET_PAYLOAD) + video.length + audioPes + FIXED_PACKETS;
+  return packets * PACKET_BYTES + 16;
+}
 
 /** Reads the runs of `job` into the read arena; returns a view of each run. */
 function readRuns(job: SegmentJob): Uint8Array[] {
@@ -68,8 +118,9 @@ function readRuns(job: SegmentJob): Uint8Array[] {
 }
 
 /**
- * Muxes samples with `muxer` and encrypts the result when a key is given. The TS bytes of an
- * encrypted segment only live until AES has copied them out, so they go into a reused buffer.
+ * Muxes samples with `muxer` and encrypts the result when a key is given, into a buffer from
+ * `allocate`. The TS bytes only live until AES (or a copy) moves them out, so they go into a
+ * reused buffer.
  */
 export function packageSegment(
   muxer: TsMuxer,
@@ -77,22 +128,34 @@ export function packageSegment(
   options: MuxSegmentOptions,
   key?: Uint8Array,
   iv?: Uint8Array,
+  allocate: (size: number) => Uint8Array = (size) => Buffer.allocUnsafe(size),
 ): Uint8Array {
-  if (!key || !iv) return muxer.muxSegment(samples, options);
   const ts = muxer.muxSegment(samples, { ...options, output: muxArena });
   // Too small: the muxer allocated; grow for next time.
   if (ts.buffer !== muxArena.buffer) muxArena = new Uint8Array(Math.ceil(ts.length * HEADROOM));
-  return encryptSegment(ts, key, iv);
+  if (!key || !iv) {
+    const out = allocate(ts.length);
+    out.set(ts);
+    return out;
+  }
+  return encryptSegment(ts, key, iv, allocate(encryptedLength(ts.length)));
 }
 
 /** Reads, muxes (counters from its sequence number) and, given a key, encrypts one VOD segment. */
-export function runSegmentJob(job: SegmentJob): Uint8Array {
+export function runSegmentJob(job: SegmentJob): SegmentOutput {
   const samples = samplesFrom(job.reads, readRuns(job));
-  return packageSegment(
+  let reused = false;
+  const data = packageSegment(
     new TsMuxer(job.tracks),
     samples,
     { standaloneSequence: job.sequence },
     job.key,
     job.iv,
+    (size) => {
+      const spare = spares.take(size);
+      reused = spare !== undefined;
+      return new Uint8Array(spare ?? freshBuffer(size), 0, size);
+    },
   );
+  return { data, reused };
 }

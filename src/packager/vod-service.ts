@@ -21,10 +21,10 @@ import type {
 import type { KeyRequest, KeyStore, ResolvedKey } from '../keys/key-store.js';
 import type { Mp4Track } from '../mp4/mp4-index.js';
 import type { Mp4Source, Mp4SourceCache } from './mp4-source.js';
-import { type CacheRequest, SegmentCache } from './segment-cache.js';
+import { type CacheRequest, SegmentCache, type SegmentLease } from './segment-cache.js';
 import { keyBytes, segmentKey } from './segment-keys.js';
 import type { SegmentPlan } from './segment-plan.js';
-import { inlinePackager, type SegmentPackager } from './segment-worker-pool.js';
+import { InlinePackager, type SegmentPackager } from './segment-worker-pool.js';
 
 /** Segments packaged ahead of the one requested. */
 const PREFETCH_SEGMENTS = 3;
@@ -81,7 +81,7 @@ export class VodService implements MediaService<AppConfig> {
   private readonly packager: SegmentPackager;
 
   constructor(private readonly deps: VodServiceDeps) {
-    this.packager = deps.packager ?? inlinePackager;
+    this.packager = deps.packager ?? new InlinePackager();
   }
 
   private async source(req: StreamRequest<AppConfig>): Promise<Mp4Source> {
@@ -112,7 +112,8 @@ export class VodService implements MediaService<AppConfig> {
   private cacheOf(app: string, bytes: number): SegmentCache {
     let cache = this.caches.get(app);
     if (!cache) {
-      cache = new SegmentCache(bytes);
+      // Segments the cache lets go of hold the next ones the packager makes.
+      cache = new SegmentCache(bytes, (data) => this.packager.recycle(data));
       this.caches.set(app, cache);
     }
     return cache;
@@ -169,20 +170,23 @@ export class VodService implements MediaService<AppConfig> {
     const plan = src.plan(req.appConfig.hls.chunkDurationTarget);
     if (sequence >= plan.segments.length) throw new HlsError('SEGMENT_NOT_FOUND', `no segment ${sequence}`);
     const resolved = await this.deps.keys.resolve(keyRequestOf(req.appConfig, req.path));
-    const { data, identity } = await this.packaged(req, src, plan, resolved, sequence);
+    const { lease, identity } = await this.packaged(req, src, plan, resolved, sequence);
     // Players and CDNs fetch segments in order: have the next few ready (in the cache) while this
     // one is on the wire, so the packaging workers stay ahead of the reader.
     if (req.appConfig.cache > 0) {
       const last = Math.min(plan.segments.length - 1, sequence + PREFETCH_SEGMENTS);
       for (let next = sequence + 1; next <= last; next++) {
-        this.packaged(req, src, plan, resolved, next, { prefetch: true }).catch(() => {});
+        this.packaged(req, src, plan, resolved, next, { prefetch: true }).then(
+          (ahead) => ahead.lease.release(),
+          () => {},
+        );
       }
     }
     const etag = `"${createHash('sha256').update(`${req.path.name}|${identity}`).digest('base64url').slice(0, 22)}"`;
-    return { data, etag, live: false };
+    return { data: lease.data, etag, live: false, release: lease.release };
   }
 
-  /** A segment's bytes from the cache, or read, muxed and encrypted (once, however many ask). */
+  /** A lease on a segment's bytes from the cache, or read, muxed and encrypted (once, however many ask). */
   private async packaged(
     req: StreamRequest<AppConfig>,
     src: Mp4Source,
@@ -190,7 +194,7 @@ export class VodService implements MediaService<AppConfig> {
     resolved: ResolvedKey,
     sequence: number,
     request: CacheRequest = {},
-  ): Promise<{ data: Uint8Array; identity: string }> {
+  ): Promise<{ lease: SegmentLease; identity: string }> {
     const app = req.appConfig;
     const key =
       resolved.kind === 'key'
@@ -204,7 +208,7 @@ export class VodService implements MediaService<AppConfig> {
       resolved.kind === 'key' ? resolved.version : 'plain',
       key?.ref.keyIndex ?? '',
     ].join('|');
-    const data = await this.cacheOf(req.path.app, app.cache).getOrMake(
+    const lease = await this.cacheOf(req.path.app, app.cache).getOrMake(
       `${src.path}|${identity}`,
       async () => {
         const started = performance.now();
@@ -221,7 +225,7 @@ export class VodService implements MediaService<AppConfig> {
       },
       request,
     );
-    return { data, identity };
+    return { lease, identity };
   }
 
   async key(

@@ -61,6 +61,11 @@ const AAC_FRAME_SAMPLES = 1024;
 const PSI_PACKETS = 2;
 /** Room the scratch PES buffer starts with; it grows to the largest PES seen. */
 const INITIAL_SCRATCH_SIZE = 256 * 1024;
+/**
+ * Where each PES is built before it is cut into packets. One per thread, shared by every muxer:
+ * muxing is synchronous, and a muxer per VOD segment would otherwise zero a fresh one each time.
+ */
+let scratch = new Uint8Array(0);
 
 /** One PES to write, planned before anything is written so the output size is known. */
 interface PesPlan {
@@ -131,8 +136,6 @@ export class TsMuxer {
   private readonly pmtCounter = new ContinuityCounter();
   private readonly videoCounter = new ContinuityCounter();
   private readonly audioCounter = new ContinuityCounter();
-  /** Reused for every PES; grows to the largest PES seen. */
-  private scratch = new Uint8Array(INITIAL_SCRATCH_SIZE);
 
   constructor(tracks: { video?: H264TrackInfo; audio?: AacTrackInfo }) {
     if (!tracks.video && !tracks.audio) {
@@ -179,7 +182,7 @@ export class TsMuxer {
       packets += pesPacketCount(p.pesLength, p.pcr !== undefined, p.randomAccess, p.discontinuity);
       if (p.pcrBefore !== undefined) packets++;
     }
-    if (this.scratch.length < largestPes) this.scratch = new Uint8Array(largestPes);
+    if (scratch.length < largestPes) scratch = new Uint8Array(Math.max(largestPes, INITIAL_SCRATCH_SIZE));
 
     const size = packets * TS_PACKET_SIZE;
     const out =
@@ -296,23 +299,23 @@ export class TsMuxer {
   /** Builds a video PES (PES_packet_length 0, §2.4.3.7) in the scratch buffer. */
   private buildVideoPes(video: readonly MediaSample[], p: PesPlan): Uint8Array {
     const s = video[p.first]!;
-    const header = writePesHeader(this.scratch, 0, STREAM_ID_VIDEO, s.pts, s.dts, undefined);
-    const written = writeAnnexB(s.data, p.scan!, this.video!, s.keyframe, this.scratch, header);
-    return this.scratch.subarray(0, header + written);
+    const header = writePesHeader(scratch, 0, STREAM_ID_VIDEO, s.pts, s.dts, undefined);
+    const written = writeAnnexB(s.data, p.scan!, this.video!, s.keyframe, scratch, header);
+    return scratch.subarray(0, header + written);
   }
 
   /** Builds an audio PES of ADTS frames with its true length in the scratch buffer. */
   private buildAudioPes(audio: readonly MediaSample[], p: PesPlan): Uint8Array {
     const s = audio[p.first]!;
     const payloadLength = p.pesLength - pesHeaderSize(s.pts, s.dts);
-    let w = writePesHeader(this.scratch, 0, STREAM_ID_AUDIO, s.pts, s.dts, payloadLength);
+    let w = writePesHeader(scratch, 0, STREAM_ID_AUDIO, s.pts, s.dts, payloadLength);
     for (let i = p.first; i < p.first + p.count; i++) {
       const frame = audio[i]!.data;
-      writeAdtsHeader(this.scratch, w, this.adts!, frame.length);
-      this.scratch.set(frame, w + ADTS_HEADER_SIZE);
+      writeAdtsHeader(scratch, w, this.adts!, frame.length);
+      scratch.set(frame, w + ADTS_HEADER_SIZE);
       w += ADTS_HEADER_SIZE + frame.length;
     }
-    return this.scratch.subarray(0, w);
+    return scratch.subarray(0, w);
   }
 }
 

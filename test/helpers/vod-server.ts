@@ -30,6 +30,8 @@ export interface VodServerOptions {
   readonly keyDir: string;
   /** hls.chunkDurationTarget in ms. */
   readonly targetMs: number;
+  /** The application's `cache` bytes (the default when unset). */
+  readonly cache?: number;
 }
 
 /** Parses a config with one `vod` application that generates missing keys. */
@@ -43,6 +45,7 @@ export function vodConfig(opts: VodServerOptions) {
         keyDir: opts.keyDir,
         hls: { chunkDurationTarget: opts.targetMs },
         encryption: { missingKey: 'generate' },
+        ...(opts.cache === undefined ? {} : { cache: opts.cache }),
       },
     },
   });

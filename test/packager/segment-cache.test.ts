@@ -10,11 +10,15 @@ const SEGMENT_BYTES = 1000;
 /** Room for 40 segments: 10 in probation, 30 admitted. */
 const BUDGET = 40 * SEGMENT_BYTES;
 
-/** A cache whose misses make SEGMENT_BYTES of the key's first char code, counting every make. */
+/**
+ * A cache whose misses make SEGMENT_BYTES of the key's first char code, counting every make;
+ * `get` releases its lease at once, `lease` keeps it.
+ */
 function counted(budget = BUDGET, bytes = SEGMENT_BYTES) {
-  const cache = new SegmentCache(budget);
+  const released: Uint8Array[] = [];
+  const cache = new SegmentCache(budget, (data) => released.push(data));
   const made: string[] = [];
-  const get = (key: string, prefetch = false) =>
+  const lease = (key: string, prefetch = false) =>
     cache.getOrMake(
       key,
       async () => {
@@ -23,8 +27,13 @@ function counted(budget = BUDGET, bytes = SEGMENT_BYTES) {
       },
       { prefetch },
     );
+  const get = async (key: string, prefetch = false) => {
+    const l = await lease(key, prefetch);
+    l.release();
+    return l.data;
+  };
   const makes = (key: string) => made.filter((k) => k === key).length;
-  return { cache, get, makes, made };
+  return { cache, get, lease, makes, made, released };
 }
 
 /** Requests `count` distinct one-off segments, as a scan does. */
@@ -109,7 +118,7 @@ test('a failed packaging run is not cached; the next request tries again', async
     }),
     /disk on fire/,
   );
-  const data = await cache.getOrMake('x', async () => new Uint8Array(10));
+  const { data } = await cache.getOrMake('x', async () => new Uint8Array(10));
   assert.equal(data.length, 10);
   assert.equal(cache.bytes, 10);
 });
@@ -142,7 +151,55 @@ test('the byte budget holds under mixed traffic', async () => {
   for (let i = 0; i < 2000; i++) {
     const id = Math.floor(next() * 120);
     const bytes = 200 + ((id * 997) % 4000);
-    await cache.getOrMake(`k${id}`, async () => new Uint8Array(bytes), { prefetch: next() < 0.3 });
+    const lease = await cache.getOrMake(`k${id}`, async () => new Uint8Array(bytes), {
+      prefetch: next() < 0.3,
+    });
+    lease.release();
     assert.ok(cache.bytes <= BUDGET, `${cache.bytes} > ${BUDGET} after request ${i}`);
   }
+});
+
+test('a segment evicted while leased is released only when its last lease ends', async () => {
+  const { lease, get, released } = counted();
+  const held = await lease('held');
+  await scan(get, 15);
+  assert.ok(!released.includes(held.data), 'not released while a response still sends it');
+  held.release();
+  assert.ok(released.includes(held.data), 'released once the response is over');
+  held.release();
+  assert.equal(released.filter((d) => d === held.data).length, 1, 'a second release does nothing');
+});
+
+test('segments a scan pushes out of probation are released at once', async () => {
+  const { get, released } = counted();
+  await scan(get, 15);
+  assert.equal(released.length, 5, 'probation holds 10 of the 15');
+});
+
+test('segments evicted from the main LRU are released', async () => {
+  const { get, released } = counted();
+  for (let i = 0; i < 31; i++) {
+    await get(`m${i}`);
+    await get(`m${i}`);
+  }
+  assert.equal(released.length, 1, 'the main LRU holds 30');
+  assert.equal(released[0]![0], 'm'.charCodeAt(0));
+});
+
+test('every waiter of a shared packaging run holds its own lease', async () => {
+  const { lease, released } = counted(0);
+  const [a, b] = await Promise.all([lease('w'), lease('w')]);
+  assert.equal(a.data, b.data);
+  a.release();
+  assert.equal(released.length, 0, 'the second waiter still holds it');
+  b.release();
+  assert.equal(released.length, 1, 'a segment the cache could not keep is released after its last lease');
+});
+
+test('a segment is never released while cached', async () => {
+  const { get, lease, released } = counted();
+  const kept = await lease('kept');
+  kept.release();
+  await get('kept');
+  assert.equal(released.length, 0);
 });

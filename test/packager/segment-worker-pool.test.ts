@@ -41,7 +41,7 @@ after(() => pool.close());
 test('a worker packages the same bytes as the main thread', async () => {
   const sequences = [0, 1, 2];
   const expected = await Promise.all(
-    sequences.map(async (i) => Buffer.from(runSegmentJob(await makeJob(i)))),
+    sequences.map(async (i) => Buffer.from(runSegmentJob(await makeJob(i)).data)),
   );
   const jobs = await Promise.all(sequences.map(makeJob));
   const results = await Promise.all(jobs.map((job) => pool.run(job)));
@@ -67,7 +67,7 @@ test('a failing job rejects with its error code and the pool goes on', async () 
   await assert.rejects(pool.run(stale), (err: { code?: string }) => err.code === 'SEGMENT_NOT_FOUND');
   const missing: SegmentJob = { ...job, file: { ...job.file, path: `${job.file.path}.gone` } };
   await assert.rejects(pool.run(missing), (err: { code?: string }) => err.code === 'NOT_FOUND');
-  const expected = Buffer.from(runSegmentJob(await makeJob(1)));
+  const expected = Buffer.from(runSegmentJob(await makeJob(1)).data);
   assert.deepEqual(Buffer.from(await pool.run(await makeJob(1))), expected);
 });
 
@@ -84,4 +84,34 @@ test('the bytes a worker reads equal what the async reader reads', async () => {
   const fromSamples = new TsMuxer(tracks).muxSegment(samples, { standaloneSequence: 2 });
   const { key: _k, iv: _i, ...plain } = await makeJob(2);
   assert.deepEqual(Buffer.from(await pool.run(plain)), Buffer.from(fromSamples));
+});
+
+test('a recycled segment buffer holds a later segment, with the right bytes', async () => {
+  // One worker, so the buffer handed back is the one the next job finds.
+  const single = new SegmentWorkerPool(1);
+  try {
+    const first = await single.run(await makeJob(3));
+    const reusedBefore = single.stats.reused;
+    single.recycle(first);
+    assert.equal(first.byteLength, 0, 'the buffer moved to the worker');
+    const second = await single.run(await makeJob(3));
+    assert.equal(single.stats.reused, reusedBefore + 1, 'packaged into the recycled buffer');
+    assert.deepEqual(Buffer.from(second), Buffer.from(runSegmentJob(await makeJob(3)).data));
+  } finally {
+    await single.close();
+  }
+});
+
+test('recycle ignores buffers the pool did not make, and recycling twice does nothing', async () => {
+  const foreign = new Uint8Array(4096).fill(9);
+  pool.recycle(foreign);
+  assert.equal(foreign.byteLength, 4096, 'a foreign buffer is left alone');
+  assert.equal(foreign[0], 9);
+  const made = await pool.run(await makeJob(0));
+  pool.recycle(made);
+  pool.recycle(made);
+  assert.deepEqual(
+    Buffer.from(await pool.run(await makeJob(0))),
+    Buffer.from(runSegmentJob(await makeJob(0)).data),
+  );
 });

@@ -1,6 +1,14 @@
-// A small HLS client for the benchmarks: fetches a master playlist, its first chunklist, keys and
-// segments over keep-alive HTTP (undici's fetch), and checks that a segment decrypts to MPEG-TS.
+// A small HLS client for the benchmarks: fetches a master playlist, its first chunklist and keys
+// (undici's fetch), then the segments with curl, and checks that a segment decrypts to MPEG-TS.
+import { execFile } from 'node:child_process';
 import { createDecipheriv } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { aptInstall, hasProgram } from './apt.js';
+
+const run = promisify(execFile);
 
 /** MPEG-TS sync byte (ISO 13818-1 §2.4.3.2). */
 const TS_SYNC_BYTE = 0x47;
@@ -73,26 +81,60 @@ export async function fetchChunklist(url: string): Promise<Chunklist> {
   return { url, segments, keyUrls: [...keyUrls], totalSeconds };
 }
 
-/** Fetches every segment in order with `concurrency` requests in flight; returns the total bytes. */
+/** What one pass over the segments got. */
+export interface SegmentsFetched {
+  /** Bytes of every segment together. */
+  readonly bytes: number;
+  /** The first segment's body. */
+  readonly first: Buffer;
+}
+
+/** Makes sure curl is installed (apt-get as root); throws with the reason when it cannot be. */
+export async function ensureCurl(): Promise<void> {
+  if (await hasProgram('curl', ['--version'])) return;
+  const failed = await aptInstall(['curl']);
+  if (failed !== undefined) throw new Error(`the VOD benchmark's HTTP client: ${failed}`);
+}
+
+/**
+ * Fetches every segment with curl, `concurrency` keep-alive transfers in flight, as a CDN's fetcher
+ * would: a client in C, so the figures are the server's rather than the client's. Bodies go to
+ * /dev/null but the first; throws unless every segment answers 200.
+ */
 export async function fetchSegments(
   segments: readonly SegmentRef[],
   concurrency: number,
-  onFirst?: (body: Buffer) => void,
-): Promise<number> {
-  let next = 0;
-  let bytes = 0;
-  const worker = async () => {
-    while (next < segments.length) {
-      const index = next++;
-      const segment = segments[index];
-      if (segment === undefined) break;
-      const body = await getBytes(segment.url);
-      if (index === 0) onFirst?.(body);
-      bytes += body.byteLength;
+): Promise<SegmentsFetched> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hls-bench-curl-'));
+  try {
+    const firstFile = path.join(dir, 'first.ts');
+    const quote = (text: string) => `"${text.replace(/["\\]/g, '\\$&')}"`;
+    const config = segments
+      .map((s, i) => `url = ${quote(s.url)}\noutput = ${quote(i === 0 ? firstFile : '/dev/null')}\n`)
+      .join('');
+    fs.writeFileSync(path.join(dir, 'urls'), config);
+    const { stdout } = await run(
+      'curl',
+      [
+        ...['--silent', '--show-error', '--parallel', '--parallel-max', String(concurrency)],
+        ...['--config', path.join(dir, 'urls'), '--write-out', '%{http_code} %{size_download} %{url}\\n'],
+      ],
+      { maxBuffer: 16 * 1024 * 1024 },
+    );
+    const lines = stdout.split('\n').filter((l) => l !== '');
+    if (lines.length !== segments.length) {
+      throw new Error(`curl finished ${lines.length} of ${segments.length} transfers`);
     }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  return bytes;
+    let bytes = 0;
+    for (const line of lines) {
+      const [status, size, url] = line.split(' ');
+      if (status !== '200') throw new Error(`GET ${url}: ${status}`);
+      bytes += Number(size);
+    }
+    return { bytes, first: fs.readFileSync(firstFile) };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** Throws unless `body` decrypts with `key` (AES-128-CBC) to MPEG-TS packets. */

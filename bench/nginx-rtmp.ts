@@ -7,6 +7,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { aptInstall, hasProgram } from './apt.js';
 import { freePort, waitForExit } from './server-process.js';
 
 const run = promisify(execFile);
@@ -17,8 +18,6 @@ const HOST = '127.0.0.1';
 const START_TIMEOUT_MS = 10_000;
 const STOP_TIMEOUT_MS = 10_000;
 const POLL_MS = 100;
-/** apt-get may take minutes on a slow mirror. */
-const INSTALL_TIMEOUT_MS = 600_000;
 
 /** A running nginx-rtmp. */
 export interface NginxRtmp {
@@ -29,15 +28,6 @@ export interface NginxRtmp {
   /** Where HLS keys are written. */
   readonly keysDir: string;
   stop(): Promise<void>;
-}
-
-async function hasProgram(file: string, args: readonly string[]): Promise<boolean> {
-  try {
-    await run(file, [...args]);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** The installed RTMP module's path, or undefined. */
@@ -57,24 +47,9 @@ async function findRtmpModule(): Promise<string | undefined> {
 export async function ensureNginxRtmp(): Promise<{ module: string } | { skipped: string }> {
   let module = await findRtmpModule();
   if (module !== undefined && (await hasProgram('nginx', ['-v']))) return { module };
-  if (process.getuid?.() !== 0)
-    return { skipped: `nginx or ${RTMP_PACKAGE} missing and not running as root` };
-  if (!(await hasProgram('apt-get', ['--version']))) return { skipped: 'nginx missing and no apt-get' };
-  console.log(`  installing nginx ${RTMP_PACKAGE} with apt-get`);
   // RUNLEVEL=1 keeps the package scripts from starting a system-wide nginx.
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive', RUNLEVEL: '1' };
-  const install = () =>
-    run('apt-get', ['install', '-y', 'nginx', RTMP_PACKAGE], { env, timeout: INSTALL_TIMEOUT_MS });
-  try {
-    await install();
-  } catch {
-    try {
-      await run('apt-get', ['update'], { env, timeout: INSTALL_TIMEOUT_MS });
-      await install();
-    } catch (err) {
-      return { skipped: `apt-get install failed: ${(err as Error).message.split('\n')[0]}` };
-    }
-  }
+  const failed = await aptInstall(['nginx', RTMP_PACKAGE], { RUNLEVEL: '1' });
+  if (failed !== undefined) return { skipped: failed };
   module = await findRtmpModule();
   return module === undefined ? { skipped: `${MODULE_FILE} not found after install` } : { module };
 }

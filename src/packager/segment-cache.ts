@@ -117,10 +117,14 @@ export class SegmentCache {
       job: make().then(
         (data) => {
           this.pending.delete(key);
-          // Leased before anything can evict it: each waiter takes its loan over when it resumes.
-          const entry: Entry = { data, requests: 0, leases: pending.waiters, cached: false };
-          // A segment evicted after one request and packaged again: that was its first request.
-          entry.requests = pending.requests + (this.forgetGhost(key) ? 1 : 0);
+          const entry: Entry = {
+            data,
+            // A segment evicted after one request and packaged again: that was its first request.
+            requests: pending.requests + (this.forgetGhost(key) ? 1 : 0),
+            // Leased before anything can evict it: each waiter takes its loan over when it resumes.
+            leases: pending.waiters,
+            cached: false,
+          };
           this.store(key, entry);
           return entry;
         },

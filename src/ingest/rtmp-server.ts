@@ -38,6 +38,10 @@ const RESUME_QUEUED_BYTES = 4 * 1024 * 1024;
 /** Processing yields to the event loop after this long, so one publisher cannot starve the others. */
 const PROCESS_SLICE_MS = 8;
 const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
+/** Bytes Node reads from a socket at most at once (libuv's suggested read size). */
+const FULL_READ_BYTES = 64 * 1024;
+/** A sender still ahead of us after this long without bytes is waiting: acknowledge then. */
+const ACK_QUIET_MS = 100;
 /** After we end a connection, how long the peer gets to read our last words and close. */
 const END_GRACE_MS = 2_000;
 
@@ -79,8 +83,11 @@ export function attachRtmpConnection(socket: Socket, opts: RtmpConnectionOptions
   let queued = 0;
   let scheduled = false;
   let closed = false;
+  /** Acknowledges once the socket stays quiet after a full read. */
+  let ackTimer: NodeJS.Timeout | undefined;
   const finish = () => {
     clearTimeout(handshakeTimer);
+    clearTimeout(ackTimer);
     session.close(closeReason);
     logger.info({ ...peer, reason: closeReason }, 'rtmp connection closed');
   };
@@ -106,13 +113,21 @@ export function attachRtmpConnection(socket: Socket, opts: RtmpConnectionOptions
     scheduled = true;
     setImmediate(processQueue);
   };
+  // A read that filled the read buffer left more bytes waiting: the sender is ahead of us.
   const enqueue = (chunk: Uint8Array) => {
-    session.received(chunk.byteLength);
+    const caughtUp = chunk.byteLength < FULL_READ_BYTES;
+    session.received(chunk.byteLength, caughtUp);
+    if (caughtUp) clearTimeout(ackTimer);
+    else if (ackTimer === undefined) ackTimer = setTimeout(ackIfQuiet, ACK_QUIET_MS).unref();
+    else ackTimer.refresh();
     queue.push(chunk);
     queued += chunk.byteLength;
     if (queued > MAX_QUEUED_BYTES) socket.pause();
     schedule();
   };
+
+  // The socket went quiet right after a full read: caught up after all.
+  const ackIfQuiet = () => session.received(0, true);
 
   socket.on('data', enqueue);
   socket.on('error', (err) => {

@@ -136,7 +136,8 @@ export class RtmpSession {
         this.handleMessage(message);
         if (this.isClosed()) return;
       }
-      this.acknowledge();
+      // Bytes counted on arrival are acknowledged by `received`, when the reader has caught up.
+      if (!counted) this.acknowledge();
       this.flush();
     } catch (err) {
       this.fail(errorMessage(err));
@@ -145,14 +146,16 @@ export class RtmpSession {
 
   /**
    * Counts bytes when they arrive from the network, before they are processed (`push(bytes, true)`
-   * follows later), and acknowledges each window at once. Acknowledging on processing would reach
-   * a fast sender only after it has finished: unread, they make its close a reset that discards
-   * what it still had to send.
+   * follows later). Acknowledges each window once the reader has `caughtUp` with the sender (no
+   * more bytes were waiting in the socket), never while it is still draining a backlog: a sender
+   * that pushed faster than real time has finished by then, and a message it leaves unread makes
+   * its close a reset that discards what it still had to send. A sender that waits for our
+   * acknowledgement stops sending, so the reader catches up and acknowledges.
    */
-  received(count: number): void {
+  received(count: number, caughtUp = true): void {
     if (this.stateValue === 'closed') return;
     this.bytesReceived += count;
-    if (this.stateValue === 'connected' || this.stateValue === 'publishing') {
+    if (caughtUp && (this.stateValue === 'connected' || this.stateValue === 'publishing')) {
       this.acknowledge();
       this.flush();
     }

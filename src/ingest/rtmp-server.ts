@@ -83,6 +83,8 @@ export function attachRtmpConnection(socket: Socket, opts: RtmpConnectionOptions
   let queued = 0;
   let scheduled = false;
   let closed = false;
+  /** Whether the last read emptied the socket (did not fill the read buffer): the sender is not ahead. */
+  let caughtUp = true;
   /** Acknowledges once the socket stays quiet after a full read. */
   let ackTimer: NodeJS.Timeout | undefined;
   const finish = () => {
@@ -104,30 +106,47 @@ export function attachRtmpConnection(socket: Socket, opts: RtmpConnectionOptions
       queue.length = 0;
       queued = 0;
     }
+    // Bytes counted before the session was connected are acknowledged now that it is.
+    if (caughtUp) session.received(0, true);
     if (queue.length > 0) schedule();
     else if (closed) finish();
-    if (!closed && socket.isPaused() && queued < RESUME_QUEUED_BYTES) socket.resume();
+    if (!closed && socket.isPaused() && queued < RESUME_QUEUED_BYTES) {
+      socket.resume();
+      if (!caughtUp) armAckTimer();
+    }
   };
   const schedule = () => {
     if (scheduled) return;
     scheduled = true;
     setImmediate(processQueue);
   };
-  // A read that filled the read buffer left more bytes waiting: the sender is ahead of us.
-  const enqueue = (chunk: Uint8Array) => {
-    const caughtUp = chunk.byteLength < FULL_READ_BYTES;
-    session.received(chunk.byteLength, caughtUp);
-    if (caughtUp) clearTimeout(ackTimer);
-    else if (ackTimer === undefined) ackTimer = setTimeout(ackIfQuiet, ACK_QUIET_MS).unref();
+  const armAckTimer = () => {
+    if (ackTimer === undefined) ackTimer = setTimeout(ackIfQuiet, ACK_QUIET_MS).unref();
     else ackTimer.refresh();
+  };
+  // The socket went quiet right after a full read: caught up after all. Quiet because reading is
+  // paused (the queue is full) says nothing of the sender; reading resumes and tells.
+  const ackIfQuiet = () => {
+    ackTimer = undefined;
+    if (socket.isPaused()) return;
+    caughtUp = true;
+    session.received(0, true);
+  };
+  const enqueue = (chunk: Uint8Array) => {
+    // A read that filled the read buffer left more bytes waiting: the sender is ahead of us.
+    caughtUp = chunk.byteLength < FULL_READ_BYTES;
+    session.received(chunk.byteLength, caughtUp);
+    if (caughtUp) {
+      clearTimeout(ackTimer);
+      ackTimer = undefined;
+    } else {
+      armAckTimer();
+    }
     queue.push(chunk);
     queued += chunk.byteLength;
     if (queued > MAX_QUEUED_BYTES) socket.pause();
     schedule();
   };
-
-  // The socket went quiet right after a full read: caught up after all.
-  const ackIfQuiet = () => session.received(0, true);
 
   socket.on('data', enqueue);
   socket.on('error', (err) => {

@@ -82,8 +82,11 @@ describe('RTMP connection acknowledgements', () => {
 
   before(async () => {
     const log: SessionLog = { events: [], ended: [], sent: [] };
+    // As on the shared HTTP/RTMP port, the first read is taken to tell RTMP from HTTP and handed over.
     server = createServer((socket) =>
-      attachRtmpConnection(socket, { handler: recordingHandler(log), logger: silent }),
+      socket.once('data', (head: Buffer) =>
+        attachRtmpConnection(socket, { handler: recordingHandler(log), logger: silent, head }),
+      ),
     );
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const address = server.address();
@@ -93,7 +96,11 @@ describe('RTMP connection acknowledgements', () => {
 
   after(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-  test('a sender that writes more than a window in one burst and then waits gets its acknowledgement', async () => {
+  /**
+   * Connects, publishes and sends `frames` video messages of `frameBytes` in one write (with a
+   * Window Acknowledgement Size of `window` first, when given), then waits for an acknowledgement.
+   */
+  async function burstThenWait(frames: number, frameBytes: number, window?: number) {
     const socket = tcpConnect(port, '127.0.0.1');
     const reader = new ChunkReader();
     const messages: RtmpReadMessage[] = [];
@@ -116,16 +123,21 @@ describe('RTMP connection acknowledgements', () => {
     const writer = new ChunkWriter();
     const command = (streamId: number, values: Parameters<typeof commandMessage>[2]) =>
       writer.write(commandMessage(streamId, 3, values));
-    const burst = [
+    const burst: Uint8Array[] = [
       Buffer.concat([Buffer.of(RTMP_C0), Buffer.alloc(HANDSHAKE_BYTES, 1), Buffer.alloc(HANDSHAKE_BYTES, 2)]),
+    ];
+    if (window !== undefined) {
+      const size = Buffer.alloc(4);
+      size.writeUInt32BE(window);
+      burst.push(writer.write({ chunkStreamId: 2, type: 5, streamId: 0, timestamp: 0, payload: size }));
+    }
+    burst.push(
       command(0, ['connect', 1, { app: 'live', tcUrl: 'rtmp://h/live' }]),
       command(0, ['createStream', 2, null]),
       command(1, ['publish', 3, null, 'burst', 'live']),
-    ];
-    // Three megabytes of video in one write: the server reads them in full 64 KiB reads.
-    for (let i = 0; i < 30; i++) burst.push(writer.write(video(i * 40, 100_000)));
+    );
+    for (let i = 0; i < frames; i++) burst.push(writer.write(video(i * 40, frameBytes)));
     const sent = Buffer.concat(burst);
-    assert.ok(sent.length > WINDOW);
     socket.write(sent);
     const timeout = new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 5000).unref());
     const ack = await Promise.race([arrived, timeout]);
@@ -134,7 +146,22 @@ describe('RTMP connection acknowledgements', () => {
       ack !== undefined,
       `no acknowledgement; got message types ${messages.map((m) => m.type).join(',')}`,
     );
-    const sequence = Buffer.from(ack.payload).readUInt32BE(0);
-    assert.ok(sequence >= WINDOW && sequence <= sent.length, `sequence ${sequence}`);
+    return { sequence: Buffer.from(ack.payload).readUInt32BE(0), sent: sent.length };
+  }
+
+  test('a sender that writes more than a window in one burst and then waits gets its acknowledgement', async () => {
+    // Three megabytes of video in one write: the server reads them in full 64 KiB reads.
+    const { sequence, sent } = await burstThenWait(30, 100_000);
+    assert.ok(sent > WINDOW);
+    assert.ok(sequence >= WINDOW && sequence <= sent, `sequence ${sequence}`);
+  });
+
+  test('bytes that arrived before the session was connected are acknowledged once it is', async () => {
+    // One read of under 64 KiB holds everything, handshake included: it is counted before the
+    // session is connected, and no read follows.
+    const window = 4096;
+    const { sequence, sent } = await burstThenWait(3, 10_000, window);
+    assert.ok(sent < 64 * 1024);
+    assert.ok(sequence >= window && sequence <= sent, `sequence ${sequence}`);
   });
 });

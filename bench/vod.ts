@@ -1,7 +1,8 @@
 // Benchmark: packaging a 10-minute 720p movie on the fly. Fetches every segment cold (never
 // packaged before) from a server that has just served another 10-minute movie, as a server in
 // production has, and from a freshly started one; then each segment a second time (the request
-// that admits it to the cache) and a third (from the cache). ffmpeg's own AES-128 HLS segmenter
+// that admits it to the cache: mostly packaged again, the last few still in probation) and a
+// third (from the cache). ffmpeg's own AES-128 HLS segmenter
 // on the same file is the reference. Best of BENCH_RUNS runs. `tsx bench/vod.ts`.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -120,7 +121,10 @@ interface ServerRun {
   readonly cold: Pass;
   /** Cold, on a server just started. */
   readonly fresh: Pass;
-  /** Every segment a second time: packaged again and admitted to the cache. */
+  /**
+   * Every segment a second time, which admits it to the cache: the last ones are still in
+   * probation and served from it, the others are packaged again.
+   */
   readonly second: Pass;
   /** A third time: from the cache. */
   readonly warm: Pass;
@@ -235,7 +239,7 @@ export async function benchVod(): Promise<BenchResult> {
         met: undefined,
       },
       {
-        figure: 'VOD second request, admitted to cache (s)',
+        figure: 'VOD second request, admits to cache (s)',
         ours: fixed(secondS),
         reference: `${fixed(coldS)} (cold)`,
         ratio: `cold/second ${fixed(coldS / secondS)}x`,

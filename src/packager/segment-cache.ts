@@ -30,8 +30,18 @@ export interface SegmentLease {
   release(): void;
 }
 
+/** Options of a SegmentCache. */
+export interface SegmentCacheOptions {
+  /** Gets each segment that left the cache once no lease holds it. */
+  readonly onReleased?: (data: Uint8Array) => void;
+  /** The memory a segment holds (default: its length), counted against the budget. */
+  readonly sizeOf?: (data: Uint8Array) => number;
+}
+
 interface Entry {
   readonly data: Uint8Array;
+  /** Bytes counted against the budget. */
+  readonly size: number;
   /** Client requests seen so far (a prefetch counts none). */
   requests: number;
   /** Loans not yet ended. */
@@ -63,11 +73,12 @@ export class SegmentCache {
   private readonly mainMax: number;
   private readonly ghostMax: number;
 
-  /** `onReleased` gets each segment that left the cache once no lease holds it. */
-  constructor(
-    maxBytes: number,
-    private readonly onReleased: (data: Uint8Array) => void = () => {},
-  ) {
+  private readonly onReleased: (data: Uint8Array) => void;
+  private readonly sizeOf: (data: Uint8Array) => number;
+
+  constructor(maxBytes: number, options: SegmentCacheOptions = {}) {
+    this.onReleased = options.onReleased ?? (() => {});
+    this.sizeOf = options.sizeOf ?? ((data) => data.byteLength);
     this.probationMax = Math.floor(maxBytes * PROBATION_SHARE);
     this.mainMax = maxBytes - this.probationMax;
     this.ghostMax = Math.floor(maxBytes * GHOST_SHARE);
@@ -87,8 +98,10 @@ export class SegmentCache {
     const counted = request.prefetch ? 0 : 1;
     const hit = this.main.get(key);
     if (hit) {
-      this.main.delete(key);
-      this.main.set(key, hit);
+      if (counted > 0) {
+        this.main.delete(key);
+        this.main.set(key, hit);
+      }
       return this.lease(hit);
     }
     const waiting = this.probation.get(key);
@@ -119,6 +132,7 @@ export class SegmentCache {
           this.pending.delete(key);
           const entry: Entry = {
             data,
+            size: this.sizeOf(data),
             // A segment evicted after one request and packaged again: that was its first request.
             requests: pending.requests + (this.forgetGhost(key) ? 1 : 0),
             // Leased before anything can evict it: each waiter takes its loan over when it resumes.
@@ -169,7 +183,7 @@ export class SegmentCache {
       this.admit(key, entry);
       return;
     }
-    const size = entry.data.byteLength;
+    const size = entry.size;
     if (size > this.probationMax) {
       // Too large to wait in probation: remember the request, so the next one admits it.
       if (entry.requests > 0) this.addGhost(key, size);
@@ -181,23 +195,23 @@ export class SegmentCache {
     for (const [k, old] of this.probation) {
       if (this.probationBytes <= this.probationMax) break;
       this.dropProbation(k, old);
-      if (old.requests > 0) this.addGhost(k, old.data.byteLength);
+      if (old.requests > 0) this.addGhost(k, old.size);
       this.releaseIfUnused(old);
     }
   }
 
   private admit(key: string, entry: Entry): void {
-    if (entry.data.byteLength > this.mainMax) {
+    if (entry.size > this.mainMax) {
       this.releaseIfUnused(entry);
       return;
     }
     entry.cached = true;
     this.main.set(key, entry);
-    this.mainBytes += entry.data.byteLength;
+    this.mainBytes += entry.size;
     for (const [k, old] of this.main) {
       if (this.mainBytes <= this.mainMax) break;
       this.main.delete(k);
-      this.mainBytes -= old.data.byteLength;
+      this.mainBytes -= old.size;
       old.cached = false;
       this.releaseIfUnused(old);
     }
@@ -206,7 +220,7 @@ export class SegmentCache {
   /** Takes `entry` out of probation (to admit or evict it). */
   private dropProbation(key: string, entry: Entry): void {
     this.probation.delete(key);
-    this.probationBytes -= entry.data.byteLength;
+    this.probationBytes -= entry.size;
     entry.cached = false;
   }
 

@@ -143,7 +143,12 @@ export class SegmentWorkerPool implements SegmentPackager {
     return new Promise<Uint8Array>((resolve, reject) => {
       slot.jobs.set(id, { resolve, reject });
       const request: WorkerRequest = { id, job, spare };
-      slot.worker.postMessage(request, spare ? [spare] : []);
+      try {
+        slot.worker.postMessage(request, spare ? [spare] : []);
+      } catch (err) {
+        slot.jobs.delete(id);
+        reject(err);
+      }
     });
   }
 

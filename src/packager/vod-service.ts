@@ -112,8 +112,12 @@ export class VodService implements MediaService<AppConfig> {
   private cacheOf(app: string, bytes: number): SegmentCache {
     let cache = this.caches.get(app);
     if (!cache) {
-      // Segments the cache lets go of hold the next ones the packager makes.
-      cache = new SegmentCache(bytes, (data) => this.packager.recycle(data));
+      cache = new SegmentCache(bytes, {
+        // Segments the cache lets go of hold the next ones the packager makes.
+        onReleased: (data) => this.packager.recycle(data),
+        // A packaged segment has its buffer to itself, with some room to spare: count all of it.
+        sizeOf: (data) => data.buffer.byteLength,
+      });
       this.caches.set(app, cache);
     }
     return cache;

@@ -16,7 +16,7 @@ const BUDGET = 40 * SEGMENT_BYTES;
  */
 function counted(budget = BUDGET, bytes = SEGMENT_BYTES) {
   const released: Uint8Array[] = [];
-  const cache = new SegmentCache(budget, (data) => released.push(data));
+  const cache = new SegmentCache(budget, { onReleased: (data) => released.push(data) });
   const made: string[] = [];
   const lease = (key: string, prefetch = false) =>
     cache.getOrMake(
@@ -202,4 +202,31 @@ test('a segment is never released while cached', async () => {
   kept.release();
   await get('kept');
   assert.equal(released.length, 0);
+});
+
+test('the budget counts what sizeOf says a segment holds', async () => {
+  // Each 100-byte segment lies in a 400-byte buffer: 7 fit the 3000-byte main LRU, not 30.
+  const cache = new SegmentCache(4000, { sizeOf: (data) => data.buffer.byteLength });
+  for (let i = 0; i < 20; i++) {
+    for (let twice = 0; twice < 2; twice++) {
+      const lease = await cache.getOrMake(`s${i}`, async () => new Uint8Array(new ArrayBuffer(400), 0, 100));
+      lease.release();
+    }
+    assert.ok(cache.bytes <= 4000, `${cache.bytes} bytes held`);
+  }
+  assert.equal(cache.bytes, 7 * 400);
+});
+
+test('a prefetch does not refresh an admitted segment', async () => {
+  const { get, makes } = counted();
+  for (let i = 0; i < 30; i++) {
+    await get(`m${i}`);
+    await get(`m${i}`);
+  }
+  // m0 is the least recently requested; a prefetch must not save it from the next admission.
+  await get('m0', true);
+  await get('new');
+  await get('new');
+  await get('m0');
+  assert.equal(makes('m0'), 2);
 });

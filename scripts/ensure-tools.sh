@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Makes sure the programs the test suite runs are present (SPEC §1), ffmpeg and chromium: installs them with
-# apt-get when running as root, otherwise stops with the one command to run.
+# Makes sure the programs the test suite runs are present (SPEC §1), ffmpeg, chromium and the
+# Prometheus client's text parser: installs them with apt-get when running as root, otherwise
+# stops with the one command to run.
 set -euo pipefail
 
 needed=()
 command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1 || needed+=(ffmpeg)
 # Browser playback tests drive Debian's Chromium through playwright-core (no browser download).
 [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] || needed+=(chromium)
+# /metrics is read back with the official Prometheus client's parser, under Debian's own python3.
+/usr/bin/python3 -c 'import prometheus_client.parser' >/dev/null 2>&1 || needed+=(python3-prometheus-client)
 
 if [ ${#needed[@]} -eq 0 ]; then
   exit 0

@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import { buildApp } from '../http/app.js';
+import { Metrics } from '../http/metrics.js';
 import type { MediaServices } from '../http/stream-route.js';
 import { attachRtmpConnection } from '../ingest/rtmp-server.js';
 import { KeyStore } from '../keys/key-store.js';
@@ -41,19 +42,23 @@ export async function createApp(opts: WiringOptions): Promise<WiredApp> {
   const keyStore = new KeyStore({ logger: logger.child({ module: 'keys' }), now: opts.now });
   // Muxing and AES run on worker threads, leaving the main thread to HTTP and RTMP.
   const packager = new SegmentWorkerPool();
+  const metrics = new Metrics();
   const vod = new VodService({
     sources: new Mp4SourceCache({ maxBytes: INDEX_CACHE_BYTES }),
     keys: keyStore,
     packager,
+    onPackaged: (ms, bytes) => metrics.packaged('vod', ms, bytes),
   });
   const live = new LiveService({
     config,
     keys: keyStore,
     logger: logger.child({ module: 'live' }),
     now: opts.now,
+    onPackaged: (ms, bytes) => metrics.packaged('live', ms, bytes),
   });
   const services: MediaServices = { mp4: vod, live };
-  const http = await buildApp({ config, logger, services, now: opts.now });
+  const status = () => ({ live: live.summaries(), segmentBuffersReused: packager.stats.reused });
+  const http = await buildApp({ config, logger, services, now: opts.now, metrics, status });
   await http.ready();
   const rtmpLogger = logger.child({ module: 'rtmp' });
   const rtmp: RtmpAcceptor = (socket, head) => {

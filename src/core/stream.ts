@@ -94,3 +94,26 @@ export interface MediaService<A = unknown> {
     keyIndex: number,
   ): Promise<Buffer | undefined>;
 }
+
+/** A live stream as `/api/streams` and `/metrics` describe it. */
+export interface LiveStreamSummary {
+  readonly app: string;
+  readonly instance: string;
+  readonly name: string;
+  /** Publishing; waiting for its publisher to come back (grace period); or ended. */
+  readonly state: 'publishing' | 'waiting' | 'ended';
+  /** RFC 6381 codec strings of the tracks received, e.g. `avc1.64001f`, `mp4a.40.2`. */
+  readonly codecs: readonly string[];
+  readonly width?: number;
+  readonly height?: number;
+  /** Media bits per second received, measured over the segments in the window (0 before the first). */
+  readonly bitrate: number;
+  /** Media payload bytes received since the stream was created. */
+  readonly ingestBytes: number;
+  /** `address:port` of the publisher, while one is connected. */
+  readonly publisher?: string;
+  /** When the stream was first published (ISO 8601). */
+  readonly startedAt: string;
+  /** Segments in the window. */
+  readonly segments: number;
+}

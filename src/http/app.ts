@@ -12,7 +12,9 @@ import Fastify, {
 import type { AppConfig, Config } from '../config/schema.js';
 import { HlsError } from '../core/errors.js';
 import { handleError, sendReason } from './error-handler.js';
+import { Metrics, type RequestKind, type StatusSnapshot } from './metrics.js';
 import { registerPlayer } from './player-page.js';
+import { registerStatusRoutes } from './status-routes.js';
 import { type MediaServices, streamHandler } from './stream-route.js';
 
 /** What the HTTP application is built from. */
@@ -22,7 +24,19 @@ export interface AppDeps {
   readonly services: MediaServices;
   /** Milliseconds since the epoch; tests pass their own clock. */
   readonly now?: () => number;
+  /** The server's counters (a fresh set when not given). */
+  readonly metrics?: Metrics;
+  /** What `/metrics` and `/api/streams` read at each request (no live streams when not given). */
+  readonly status?: () => StatusSnapshot;
 }
+
+/** What the routes outside the stream handler serve, for the metrics. */
+const KIND_BY_ROUTE: Record<string, RequestKind> = {
+  '/healthz': 'health',
+  '/player': 'player',
+  '/metrics': 'metrics',
+  '/api/streams': 'api',
+};
 
 /** Query parameters whose values never reach a log line. */
 const SECRET_PARAMS = /(secret|token|hash|key)/i;
@@ -57,7 +71,7 @@ export function loggablePath(url: string): string {
 
 /** Writes the one access line of a request: method, path without secrets, status, bytes, ms, session id. */
 function logAccess(request: FastifyRequest, reply: FastifyReply): void {
-  const bytes = Number(reply.getHeader('content-length') ?? 0);
+  const bytes = contentLength(reply);
   request.log.info(
     {
       method: request.method,
@@ -71,10 +85,17 @@ function logAccess(request: FastifyRequest, reply: FastifyReply): void {
   );
 }
 
+/** The body length an answer declared (0 without one). */
+function contentLength(reply: FastifyReply): number {
+  const n = Number(reply.getHeader('content-length') ?? 0);
+  return Number.isFinite(n) ? n : 0;
+}
+
 /** Builds the Fastify app. It is ready to `inject()` or to receive connections once `ready()` resolves. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config } = deps;
   const now = deps.now ?? Date.now;
+  const metrics = deps.metrics ?? new Metrics();
   const app = Fastify({
     loggerInstance: deps.logger,
     // One access line per request comes from the onResponse hook below instead.
@@ -88,6 +109,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       if (err.statusCode === 414) sendReason(reply, 414, 'malformed path: too long');
       else sendReason(reply, 400, 'malformed path: bad percent-encoding');
       logAccess(request, reply);
+      metrics.request('other', reply.statusCode, contentLength(reply));
     },
   });
 
@@ -105,7 +127,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return payload;
   });
 
-  app.addHook('onResponse', async (request, reply) => logAccess(request, reply));
+  app.addHook('onResponse', async (request, reply) => {
+    logAccess(request, reply);
+    const kind = request.hlsKind ?? KIND_BY_ROUTE[request.routeOptions.url ?? ''] ?? 'other';
+    metrics.request(kind, reply.statusCode, request.method === 'HEAD' ? 0 : contentLength(reply));
+  });
 
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((request, reply) => {
@@ -117,6 +143,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   );
 
   registerPlayer(app);
+  registerStatusRoutes(app, metrics, deps.status ?? (() => ({ live: [] })));
 
   const handler = streamHandler({ config, services: deps.services, now });
   app.get('/*', handler);

@@ -10,6 +10,7 @@ import { verifySecureToken } from '../crypto/secure-token.js';
 import { ivHex } from '../crypto/segment-cipher.js';
 import { writeMasterPlaylist } from '../hls/master-playlist.js';
 import { type KeyTag, writeMediaPlaylist } from '../hls/media-playlist.js';
+import type { RequestKind } from './metrics.js';
 import { parseRange } from './range.js';
 import { newSession, requireSession, type SessionContext, withQuery } from './session.js';
 import { chunklistName, keyName, parseStreamFile, segmentName } from './stream-files.js';
@@ -65,6 +66,7 @@ export function streamHandler(deps: StreamRouteDeps) {
   return async function handle(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     const { path: rawPath, query } = rawPathAndQuery(request.raw.url ?? '/');
     const path = parseStreamPath(rawPath);
+    request.hlsKind = fileKindOf(path.file);
     const found = Object.hasOwn(deps.config.applications, path.app)
       ? deps.config.applications[path.app]
       : undefined;
@@ -257,9 +259,20 @@ function sendSegment(
   return reply.code(206).send(buf.subarray(range.start, range.end + 1));
 }
 
+/** What a stream URL's file name asks for, even when the request fails further on. */
+function fileKindOf(file: string): RequestKind | undefined {
+  try {
+    return parseStreamFile(file).type;
+  } catch {
+    return undefined;
+  }
+}
+
 declare module 'fastify' {
   interface FastifyRequest {
     /** The session id a request issued or presented, for the access log. */
     sessionId?: string;
+    /** What a stream request asks for, for the metrics. */
+    hlsKind?: RequestKind;
   }
 }

@@ -6,7 +6,14 @@ import { aacCodecString } from '../codecs/aac.js';
 import { h264CodecString, parseH264Sps } from '../codecs/h264-sps.js';
 import type { AppConfig, Config, LiveAppConfig } from '../config/schema.js';
 import { HlsError } from '../core/errors.js';
-import type { ChunklistInfo, MediaService, SegmentBody, StreamRequest, VariantInfo } from '../core/stream.js';
+import type {
+  ChunklistInfo,
+  LiveStreamSummary,
+  MediaService,
+  SegmentBody,
+  StreamRequest,
+  VariantInfo,
+} from '../core/stream.js';
 import type { RtmpIngestHandler } from '../ingest/rtmp/session.js';
 import type { KeyStore } from '../keys/key-store.js';
 import { keyBytes } from '../packager/segment-keys.js';
@@ -31,6 +38,22 @@ export interface LiveServiceDeps {
   readonly keys: KeyStore;
   readonly logger: LiveLogger;
   readonly now?: () => number;
+  /** Called with the time spent muxing and encrypting each segment (for metrics). */
+  readonly onPackaged?: (ms: number, bytes: number) => void;
+}
+
+/** The RFC 6381 codec strings and picture size of what a stream's publisher sent. */
+function tracksOf(s: LiveStream): { codecs: string[]; resolution?: { width: number; height: number } } {
+  const codecs: string[] = [];
+  let resolution: { width: number; height: number } | undefined;
+  const sps = s.video?.sps[0];
+  if (sps) {
+    codecs.push(h264CodecString(sps));
+    const info = parseH264Sps(sps);
+    resolution = { width: info.width, height: info.height };
+  }
+  if (s.audio) codecs.push(aacCodecString(s.audio.audioSpecificConfig));
+  return { codecs, resolution };
 }
 
 function safeEqual(a: string, b: string): boolean {
@@ -59,6 +82,26 @@ export class LiveService implements MediaService<AppConfig> {
   /** All streams, for listings. */
   list(): LiveStream[] {
     return [...this.streams.values()];
+  }
+
+  /** Every stream as `/api/streams` lists it. */
+  summaries(): LiveStreamSummary[] {
+    return this.list().map((s) => {
+      const { codecs, resolution } = tracksOf(s);
+      return {
+        app: s.app,
+        instance: s.instance,
+        name: s.name,
+        state: s.state,
+        codecs,
+        ...resolution,
+        bitrate: s.ingestBitrate,
+        ingestBytes: s.ingestBytes,
+        publisher: s.publisher,
+        startedAt: s.startedAt.toISOString(),
+        segments: s.window().length,
+      };
+    });
   }
 
   /** The event handler of one RTMP connection from `peer`. */
@@ -125,6 +168,7 @@ export class LiveService implements MediaService<AppConfig> {
             keyRequest: keyRequestOf(app, { app: req.app, instance: req.instance, name: req.stream }),
             logger: this.deps.logger,
             now: this.now,
+            onPackaged: this.deps.onPackaged,
           });
           this.streams.set(key, stream);
         }
@@ -177,15 +221,7 @@ export class LiveService implements MediaService<AppConfig> {
 
   async variants(req: StreamRequest<AppConfig>): Promise<readonly VariantInfo[]> {
     const s = this.streamOf(req);
-    const codecs: string[] = [];
-    let resolution: { width: number; height: number } | undefined;
-    const sps = s.video?.sps[0];
-    if (sps) {
-      codecs.push(h264CodecString(sps));
-      const info = parseH264Sps(sps);
-      resolution = { width: info.width, height: info.height };
-    }
-    if (s.audio) codecs.push(aacCodecString(s.audio.audioSpecificConfig));
+    const { codecs, resolution } = tracksOf(s);
     const window = s.window();
     let peak = 0;
     let bytes = 0;

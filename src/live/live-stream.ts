@@ -20,6 +20,8 @@ export interface LiveSegment {
   readonly aesKey?: Buffer;
   readonly discontinuity: boolean;
   readonly programDateTime: Date;
+  /** Media payload bytes of the samples in the segment (before muxing and encryption). */
+  readonly mediaBytes: number;
 }
 
 /** Where a stream is in its life. */
@@ -32,6 +34,8 @@ export interface LiveStreamDeps {
   readonly logger: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
   /** Milliseconds since the epoch. */
   readonly now: () => number;
+  /** Called with the time spent muxing and encrypting each segment (for metrics). */
+  readonly onPackaged?: (ms: number, bytes: number) => void;
 }
 
 /** Added to RTMP timestamps so the PCR, which runs ahead of the DTS, never goes below zero. */
@@ -133,6 +137,17 @@ export class LiveStream {
     return this.bytesIn;
   }
 
+  /** Media bits per second received, over the segments in the window; 0 before the first. */
+  get ingestBitrate(): number {
+    let bytes = 0;
+    let seconds = 0;
+    for (const s of this.segments) {
+      bytes += s.mediaBytes;
+      seconds += s.duration;
+    }
+    return seconds > 0 ? Math.round((bytes * 8) / seconds) : 0;
+  }
+
   /** Resolves once every cut segment has been encrypted and added (tests and shutdown). */
   settled(): Promise<void> {
     return this.queue;
@@ -176,16 +191,22 @@ export class LiveStream {
         : undefined;
     let data: Uint8Array;
     try {
+      const started = performance.now();
       this.muxer ??= new TsMuxer({ video: this.video, audio: this.audio });
       data = packageSegment(this.muxer, { video: cut.video, audio: cut.audio }, {}, k?.key, k?.iv);
+      this.deps.onPackaged?.(performance.now() - started, data.byteLength);
     } catch (err) {
       this.deps.logger.error({ stream: this.name, err }, 'live segment could not be muxed; dropped');
       this.markGap(discontinuity);
       return;
     }
+    let mediaBytes = 0;
+    for (const sample of cut.video) mediaBytes += sample.data.byteLength;
+    for (const sample of cut.audio) mediaBytes += sample.data.byteLength;
+    const common = { sequence, duration, data, discontinuity: marked, programDateTime, mediaBytes };
     const segment: LiveSegment = k
-      ? { sequence, duration, data, key: k.ref, aesKey: k.key, discontinuity: marked, programDateTime }
-      : { sequence, duration, data, key: { kind: 'none' }, discontinuity: marked, programDateTime };
+      ? { ...common, key: k.ref, aesKey: k.key }
+      : { ...common, key: { kind: 'none' } };
     this.nextSequence++;
     this.afterGap = false;
     this.segments.push(segment);

@@ -12,6 +12,7 @@ import { KeyStore } from '../keys/key-store.js';
 import { LiveService } from '../live/live-service.js';
 import { Mp4SourceCache } from '../packager/mp4-source.js';
 import { type SegmentPackager, SegmentWorkerPool } from '../packager/segment-worker-pool.js';
+import { SmilService } from '../packager/smil-service.js';
 import { VodService } from '../packager/vod-service.js';
 import type { RtmpAcceptor } from './listener.js';
 
@@ -56,7 +57,7 @@ export async function createApp(opts: WiringOptions): Promise<WiredApp> {
     now: opts.now,
     onPackaged: (ms, bytes) => metrics.packaged('live', ms, bytes),
   });
-  const services: MediaServices = { mp4: vod, live };
+  const services: MediaServices = { mp4: vod, smil: new SmilService(vod), live };
   const status = () => ({ live: live.summaries(), segmentBuffersReused: packager.stats.reused });
   const http = await buildApp({ config, logger, services, now: opts.now, metrics, status });
   await http.ready();

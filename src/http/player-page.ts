@@ -39,18 +39,19 @@ const PAGE = `<!doctype html>
   var logEl = document.getElementById('log');
   var input = document.getElementById('url');
   var hls = null;
-  window.playerState = { errors: [], keys: 0, encrypted: 0, fragments: 0, manifest: false };
+  window.playerState = { errors: [], keys: 0, encrypted: 0, fragments: 0, manifest: false, levels: [] };
   function log(line) { logEl.textContent += line + '\\n'; }
   function play(url) {
     if (hls) { hls.destroy(); hls = null; }
-    window.playerState = { errors: [], keys: 0, encrypted: 0, fragments: 0, manifest: false };
+    window.playerState = { errors: [], keys: 0, encrypted: 0, fragments: 0, manifest: false, levels: [] };
     status.textContent = 'loading ' + url;
     if (window.Hls && window.Hls.isSupported()) {
       hls = new window.Hls({ enableWorker: true });
+      window.hlsPlayer = hls;
       hls.on(window.Hls.Events.MANIFEST_PARSED, function (_e, d) { window.playerState.manifest = true; log('manifest: ' + d.levels.length + ' level(s)'); video.play().catch(function (e) { log('play(): ' + e); }); });
       hls.on(window.Hls.Events.KEY_LOADED, function () { window.playerState.keys++; });
       hls.on(window.Hls.Events.FRAG_LOADED, function (_e, d) { var k = d.frag.decryptdata; if (k && k.method === 'AES-128') window.playerState.encrypted++; });
-      hls.on(window.Hls.Events.FRAG_BUFFERED, function (_e, d) { window.playerState.fragments++; log('buffered ' + d.frag.sn); });
+      hls.on(window.Hls.Events.FRAG_BUFFERED, function (_e, d) { var s = window.playerState; s.fragments++; if (s.levels.indexOf(d.frag.level) < 0) s.levels.push(d.frag.level); log('buffered ' + d.frag.sn + ' of level ' + d.frag.level); });
       hls.on(window.Hls.Events.ERROR, function (_e, d) { window.playerState.errors.push({ type: d.type, details: d.details, fatal: d.fatal }); log('error: ' + d.type + ' ' + d.details + (d.fatal ? ' (fatal)' : '')); });
       hls.loadSource(url);
       hls.attachMedia(video);

@@ -10,6 +10,7 @@ import type { MediaServices } from '../http/stream-route.js';
 import { attachRtmpConnection } from '../ingest/rtmp-server.js';
 import { KeyStore } from '../keys/key-store.js';
 import { LiveService } from '../live/live-service.js';
+import { NameGroupService } from '../live/name-group-service.js';
 import { Mp4SourceCache } from '../packager/mp4-source.js';
 import { type SegmentPackager, SegmentWorkerPool } from '../packager/segment-worker-pool.js';
 import { SmilService } from '../packager/smil-service.js';
@@ -57,7 +58,12 @@ export async function createApp(opts: WiringOptions): Promise<WiredApp> {
     now: opts.now,
     onPackaged: (ms, bytes) => metrics.packaged('live', ms, bytes),
   });
-  const services: MediaServices = { mp4: vod, smil: new SmilService(vod), live };
+  const services: MediaServices = {
+    mp4: vod,
+    smil: new SmilService(vod),
+    live,
+    ngrp: new NameGroupService(live),
+  };
   const status = () => ({ live: live.summaries(), segmentBuffersReused: packager.stats.reused });
   const http = await buildApp({ config, logger, services, now: opts.now, metrics, status });
   await http.ready();

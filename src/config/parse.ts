@@ -148,9 +148,6 @@ function notYetServed(name: string, app: SchemaOutput['applications'][string]): 
   if (app.type === 'edge') {
     return [`applications.${name}: edge applications are not served yet; their URLs answer 404`];
   }
-  if (app.type === 'live' && Object.keys(app.nameGroups).length > 0) {
-    return [`applications.${name}.nameGroups: name groups (ngrp:) are not served yet; their URLs answer 404`];
-  }
   return [];
 }
 

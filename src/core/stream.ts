@@ -30,6 +30,11 @@ export interface VariantInfo {
   readonly codecs: readonly string[];
   readonly resolution?: { readonly width: number; readonly height: number };
   readonly frameRate?: number;
+  /**
+   * The rendition number its chunklist, segments and keys answer to, when it is not the variant's
+   * position (a name group lists only the members being published, under fixed numbers).
+   */
+  readonly rendition?: number;
 }
 
 /** How one segment is encrypted, as the playlist must say it. */
@@ -84,6 +89,8 @@ export interface SegmentBody {
 export interface MediaService<A = unknown> {
   /** One entry per rendition, in rendition order. */
   variants(req: StreamRequest<A>): Promise<readonly VariantInfo[]>;
+  /** How many rendition numbers the stream's URLs may use (default: one per variant). */
+  renditions?(req: StreamRequest<A>): Promise<number>;
   chunklist(req: StreamRequest<A>, rendition: number): Promise<ChunklistInfo>;
   segment(req: StreamRequest<A>, rendition: number, sequence: number): Promise<SegmentBody>;
   /** The 16 key bytes of a key version (and rotation number), or undefined when unknown. */

@@ -104,11 +104,11 @@ export function streamHandler(deps: StreamRouteDeps) {
         const sid = newSession(session, key);
         request.sessionId = sid;
         const variants = await service.variants(req);
-        const n = variants.length;
+        const n = service.renditions ? await service.renditions(req) : variants.length;
         const body = writeMasterPlaylist(
-          variants.map((v, i) => ({
+          variants.map(({ rendition, ...v }, i) => ({
             ...v,
-            uri: withQuery(uriOf(appConfig, path, chunklistName(i, n), request), sidParam, sid),
+            uri: withQuery(uriOf(appConfig, path, chunklistName(rendition ?? i, n), request), sidParam, sid),
           })),
         );
         return sendText(reply, PLAYLIST_TYPE, 'private, no-cache', body);
@@ -120,7 +120,9 @@ export function streamHandler(deps: StreamRouteDeps) {
         else sid = newSession(session, key);
         request.sessionId = sid;
         const rendition = file.rendition;
-        const renditions = (await service.variants(req)).length;
+        const renditions = service.renditions
+          ? await service.renditions(req)
+          : (await service.variants(req)).length;
         if (file.rendition >= renditions) throw new HlsError('NOT_FOUND', 'unknown rendition');
         const info = await service.chunklist(req, file.rendition);
         let usesSession = false;

@@ -30,7 +30,7 @@ export class SmilService implements MediaService<AppConfig> {
   constructor(private readonly vod: VodService) {}
 
   /** The renditions of the SMIL file a request names (re-read when the file changes). */
-  private async renditions(req: StreamRequest<AppConfig>): Promise<readonly SmilRendition[]> {
+  private async entries(req: StreamRequest<AppConfig>): Promise<readonly SmilRendition[]> {
     const file = await resolveInside(storageDirOf(req.appConfig, req.path.instance), req.path.name);
     if (path.extname(file).toLowerCase() !== '.smil') {
       throw new HlsError('UNSUPPORTED_MEDIA', 'smil: must name a .smil file');
@@ -61,13 +61,17 @@ export class SmilService implements MediaService<AppConfig> {
   }
 
   private async rendition(req: StreamRequest<AppConfig>, index: number): Promise<StreamRequest<AppConfig>> {
-    const r = (await this.renditions(req))[index];
+    const r = (await this.entries(req))[index];
     if (r === undefined) throw new HlsError('NOT_FOUND', 'unknown rendition');
     return SmilService.renditionRequest(req, r);
   }
 
+  async renditions(req: StreamRequest<AppConfig>): Promise<number> {
+    return (await this.entries(req)).length;
+  }
+
   async variants(req: StreamRequest<AppConfig>): Promise<readonly VariantInfo[]> {
-    const renditions = await this.renditions(req);
+    const renditions = await this.entries(req);
     const variants: VariantInfo[] = [];
     for (const [i, r] of renditions.entries()) {
       try {

@@ -4,6 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
+import { EdgeService } from '../edge/edge-service.js';
 import { buildApp } from '../http/app.js';
 import { Metrics } from '../http/metrics.js';
 import type { MediaServices } from '../http/stream-route.js';
@@ -63,6 +64,7 @@ export async function createApp(opts: WiringOptions): Promise<WiredApp> {
     smil: new SmilService(vod),
     live,
     ngrp: new NameGroupService(live),
+    edge: new EdgeService({ keys: keyStore, now: opts.now }),
   };
   const status = () => ({ live: live.summaries(), segmentBuffersReused: packager.stats.reused });
   const http = await buildApp({ config, logger, services, now: opts.now, metrics, status });

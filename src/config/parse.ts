@@ -143,14 +143,6 @@ function resolveApp(
   };
 }
 
-/** Settings this version accepts (they are part of the contract) but does not serve yet. */
-function notYetServed(name: string, app: SchemaOutput['applications'][string]): string[] {
-  if (app.type === 'edge') {
-    return [`applications.${name}: edge applications are not served yet; their URLs answer 404`];
-  }
-  return [];
-}
-
 /** Resolves the path fields of a validated config and fills in the server secret. */
 function finish(
   parsed: SchemaOutput,
@@ -161,7 +153,6 @@ function finish(
   const applications: Record<string, AppConfig> = {};
   for (const [name, app] of Object.entries(parsed.applications)) {
     applications[name] = resolveApp(name, app, opts, problems);
-    warnings.push(...notYetServed(name, app));
   }
   const { tls } = parsed.server;
   const tlsResolved = tls && {

@@ -33,7 +33,8 @@ const VOD_PLAYLIST_MAX_AGE = 60;
 const VOD_SEGMENT_CACHE = 'public, max-age=31536000, immutable';
 
 /** The services by the kind of stream they serve. */
-export type MediaServices = Partial<Record<StreamKind, MediaService<AppConfig>>>;
+/** The service of each stream kind; `edge` serves every stream of edge applications and `.stream` pulls. */
+export type MediaServices = Partial<Record<StreamKind | 'edge', MediaService<AppConfig>>>;
 
 /** What the stream route needs. */
 export interface StreamRouteDeps {
@@ -78,8 +79,9 @@ export function streamHandler(deps: StreamRouteDeps) {
     if (instances && !instances.includes(path.instance)) {
       throw new HlsError('NOT_FOUND', `unknown instance ${path.instance} of application ${path.app}`);
     }
+    const pulled = appConfig.type === 'edge' || path.kind === 'pull';
     const service = KINDS_BY_APP_TYPE[appConfig.type].includes(path.kind)
-      ? deps.services[path.kind]
+      ? deps.services[pulled ? 'edge' : path.kind]
       : undefined;
     if (!service) {
       throw new HlsError(

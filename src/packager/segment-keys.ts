@@ -5,6 +5,7 @@ import type { SegmentKeyRef, StreamPath } from '../core/stream.js';
 import { deriveRotatedKey, keyIndexFor, rotatedKeyName } from '../crypto/key-rotation.js';
 import { ivFromSequence } from '../crypto/segment-cipher.js';
 import type { KeyFile } from '../keys/key-file.js';
+import type { ResolvedKey } from '../keys/key-store.js';
 
 /** The key material of one segment and how the playlist refers to it. */
 export interface SegmentKey {
@@ -39,4 +40,15 @@ export function segmentKey(
     iv,
     ref: { kind: 'key', version, keyIndex, url: file.url, iv, ivInChunklist: file.ivInChunklist },
   };
+}
+
+/** How a playlist refers to segment `sequence`'s key under `resolved` (none when served in the clear). */
+export function segmentKeyRef(
+  resolved: ResolvedKey,
+  stream: Pick<StreamPath, 'app' | 'instance' | 'name'>,
+  rotation: number,
+  sequence: number,
+): SegmentKeyRef {
+  if (resolved.kind !== 'key') return { kind: 'none' };
+  return segmentKey(resolved.file, resolved.version, stream, rotation, sequence).ref;
 }

@@ -22,7 +22,7 @@ import type { KeyRequest, KeyStore, ResolvedKey } from '../keys/key-store.js';
 import type { Mp4Track } from '../mp4/mp4-index.js';
 import type { Mp4Source, Mp4SourceCache } from './mp4-source.js';
 import { type CacheRequest, SegmentCache, type SegmentLease } from './segment-cache.js';
-import { keyBytes, segmentKey } from './segment-keys.js';
+import { keyBytes, segmentKey, segmentKeyRef } from './segment-keys.js';
 import type { SegmentPlan } from './segment-plan.js';
 import { InlinePackager, type SegmentPackager } from './segment-worker-pool.js';
 
@@ -160,10 +160,7 @@ export class VodService implements MediaService<AppConfig> {
       segments: plan.segments.map((s) => ({
         sequence: s.index,
         duration: s.duration,
-        key:
-          resolved.kind === 'key'
-            ? segmentKey(resolved.file, resolved.version, req.path, rotation, s.index).ref
-            : { kind: 'none' },
+        key: segmentKeyRef(resolved, req.path, rotation, s.index),
       })),
     };
   }

@@ -1,0 +1,373 @@
+// Edge (repeater) and pull streams (SPEC §8): playlists and segments pulled from an upstream HLS
+// origin (another hls-origin, nginx-rtmp, Wowza, ffmpeg's files behind any web server) and served
+// as our own. Each upstream segment is fetched once however many players ask, decrypted when the
+// upstream encrypted it, checked to be MPEG-TS, and encrypted again with this server's keys:
+// encryption always happens at the edge, and no upstream key or session id reaches a player.
+
+import { createDecipheriv, createHash } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import type { AppConfig } from '../config/schema.js';
+import { HlsError, isHlsError } from '../core/errors.js';
+import { resolveInside } from '../core/safe-path.js';
+import type { ChunklistInfo, MediaService, SegmentBody, StreamRequest, VariantInfo } from '../core/stream.js';
+import { encryptSegment, ivFromSequence } from '../crypto/segment-cipher.js';
+import type { KeyStore, ResolvedKey } from '../keys/key-store.js';
+import { SegmentCache } from '../packager/segment-cache.js';
+import { keyBytes, segmentKey, segmentKeyRef } from '../packager/segment-keys.js';
+import { keyRequestOf, storageDirOf } from '../packager/vod-service.js';
+import {
+  type Fetched,
+  type FetchLimits,
+  httpFetch,
+  redactUrl,
+  type UpstreamFetch,
+} from './upstream-fetch.js';
+import {
+  parseUpstreamPlaylist,
+  type UpstreamMediaPlaylist,
+  type UpstreamSegment,
+  type UpstreamVariant,
+} from './upstream-playlist.js';
+
+const PLAYLIST_LIMITS: FetchLimits = { timeoutMs: 10_000, maxBytes: 4 * 1024 * 1024 };
+const SEGMENT_LIMITS: FetchLimits = { timeoutMs: 30_000, maxBytes: 64 * 1024 * 1024 };
+const KEY_LIMITS: FetchLimits = { timeoutMs: 10_000, maxBytes: 1024 };
+/** A `.stream` file holds one URL. */
+const MAX_STREAM_FILE_BYTES = 4096;
+/** How long an upstream master playlist is reused. */
+const MASTER_TTL_MS = 10_000;
+/** How long an upstream VOD (ended) media playlist is reused; a live one, half its target duration. */
+const ENDED_PLAYLIST_TTL_MS = 60_000;
+const MIN_LIVE_PLAYLIST_TTL_MS = 500;
+/** Upstream playlists and keys remembered, each. */
+const MAX_REMEMBERED = 1024;
+/** BANDWIDTH of a variant the upstream gave no figures for (a bare media playlist). */
+const UNMEASURED_BANDWIDTH = 2_000_000;
+const AES_KEY_BYTES = 16;
+const TS_PACKET_SIZE = 188;
+const TS_SYNC_BYTE = 0x47;
+
+/** What the edge service is built from. */
+export interface EdgeServiceDeps {
+  readonly keys: KeyStore;
+  /** How upstream URLs are fetched (default: HTTP with Node's fetch). */
+  readonly fetch?: UpstreamFetch;
+  /** Milliseconds since the epoch. */
+  readonly now?: () => number;
+}
+
+/** A variant of an upstream master, its URI resolved. */
+interface Variant {
+  readonly url: string;
+  readonly info: VariantInfo;
+}
+
+/** A value fetched once for many askers and reused until it expires. */
+interface Remembered<T> {
+  readonly value: Promise<T>;
+  expires: number;
+}
+
+/** Fetched values by key, shared while in flight, reused until they expire, bounded in number. */
+class Remember<T> {
+  private readonly entries = new Map<string, Remembered<T>>();
+
+  constructor(private readonly now: () => number) {}
+
+  /** The value of `key`, made by `make` when absent or expired; `ttl` says how long it lasts. */
+  get(key: string, make: () => Promise<T>, ttl: (value: T) => number): Promise<T> {
+    const hit = this.entries.get(key);
+    if (hit && hit.expires > this.now()) return hit.value;
+    const entry: Remembered<T> = { value: make(), expires: Number.POSITIVE_INFINITY };
+    this.entries.delete(key);
+    this.entries.set(key, entry);
+    entry.value.then(
+      (value) => {
+        entry.expires = this.now() + ttl(value);
+      },
+      () => {
+        if (this.entries.get(key) === entry) this.entries.delete(key);
+      },
+    );
+    for (const k of this.entries.keys()) {
+      if (this.entries.size <= MAX_REMEMBERED) break;
+      this.entries.delete(k);
+    }
+    return entry.value;
+  }
+
+  forget(key: string): void {
+    this.entries.delete(key);
+  }
+}
+
+/** The stream part of an edge URL as the upstream's path: each segment encoded, `:` kept. */
+function upstreamStreamPath(stream: string): string {
+  return stream
+    .split('/')
+    .map((s) => encodeURIComponent(s).replace(/%3A/gi, ':'))
+    .join('/');
+}
+
+/** Serves edge applications and `.stream` pull streams. */
+export class EdgeService implements MediaService<AppConfig> {
+  private readonly fetch: UpstreamFetch;
+  private readonly now: () => number;
+  private readonly masters: Remember<Variant[]>;
+  private readonly playlists: Remember<{ url: string; playlist: UpstreamMediaPlaylist }>;
+  private readonly upstreamKeys: Remember<Buffer>;
+  private readonly caches = new Map<string, SegmentCache>();
+
+  constructor(private readonly deps: EdgeServiceDeps) {
+    this.fetch = deps.fetch ?? httpFetch;
+    this.now = deps.now ?? Date.now;
+    this.masters = new Remember(this.now);
+    this.playlists = new Remember(this.now);
+    this.upstreamKeys = new Remember(this.now);
+  }
+
+  /** The upstream playlist URL of a request: `<originUrl>/<stream>/playlist.m3u8`, or a `.stream` file's. */
+  private async sourceUrl(req: StreamRequest<AppConfig>): Promise<string> {
+    if (req.path.kind === 'pull') return this.streamFileUrl(req);
+    const app = req.appConfig;
+    if (app.type !== 'edge') throw new HlsError('STREAM_NOT_FOUND', 'not an edge application');
+    return `${app.originUrl.replace(/\/+$/, '')}/${upstreamStreamPath(req.path.stream)}/playlist.m3u8`;
+  }
+
+  /** The URL a `.stream` file under storageDir holds: its first line that is not a comment. */
+  private async streamFileUrl(req: StreamRequest<AppConfig>): Promise<string> {
+    const file = await resolveInside(storageDirOf(req.appConfig, req.path.instance), req.path.name);
+    const info = await stat(file);
+    if (!info.isFile()) throw new HlsError('NOT_FOUND', `file not found: ${req.path.name}`);
+    if (info.size > MAX_STREAM_FILE_BYTES) {
+      throw new HlsError('MEDIA_INVALID', `invalid .stream file: larger than ${MAX_STREAM_FILE_BYTES} bytes`);
+    }
+    const line = (await readFile(file, 'utf8'))
+      .split(/\r?\n/)
+      .map((l) => l.trim())
+      .find((l) => l !== '' && !l.startsWith('#'));
+    let url: URL | undefined;
+    try {
+      url = line === undefined ? undefined : new URL(line);
+    } catch {
+      url = undefined;
+    }
+    if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+      throw new HlsError('MEDIA_INVALID', 'invalid .stream file: its first line must be an http(s) URL');
+    }
+    return url.href;
+  }
+
+  /** Fetches an upstream playlist; 404 is the stream's absence, anything but 200 a failure. */
+  private async fetchPlaylist(url: string, what: string): Promise<Fetched> {
+    const res = await this.fetch(url, PLAYLIST_LIMITS);
+    if (res.status === 404 || res.status === 410) {
+      throw new HlsError('STREAM_NOT_FOUND', `upstream has no ${what}: ${redactUrl(url)}`);
+    }
+    if (res.status !== 200) {
+      throw new HlsError('UPSTREAM_FAILED', `upstream answered ${res.status} for ${what}: ${redactUrl(url)}`);
+    }
+    return res;
+  }
+
+  /** The upstream's variants (a bare media playlist is one variant of unknown bandwidth). */
+  private variantsOf(req: StreamRequest<AppConfig>): Promise<Variant[]> {
+    return this.sourceUrl(req).then((source) =>
+      this.masters.get(
+        source,
+        async () => {
+          const res = await this.fetchPlaylist(source, 'playlist');
+          const parsed = parseUpstreamPlaylist(res.body.toString('utf8'));
+          if (parsed.kind === 'media') {
+            return [{ url: res.url, info: { bandwidth: UNMEASURED_BANDWIDTH, codecs: [] } }];
+          }
+          return parsed.variants.map(({ uri, ...info }: UpstreamVariant) => ({
+            url: new URL(uri, res.url).href,
+            info,
+          }));
+        },
+        () => MASTER_TTL_MS,
+      ),
+    );
+  }
+
+  /** The upstream media playlist of `rendition`, reused for a while; `fresh` skips the reuse. */
+  private async media(
+    req: StreamRequest<AppConfig>,
+    rendition: number,
+    fresh = false,
+  ): Promise<{ url: string; playlist: UpstreamMediaPlaylist }> {
+    const variant = (await this.variantsOf(req))[rendition];
+    if (variant === undefined) throw new HlsError('NOT_FOUND', 'unknown rendition');
+    if (fresh) this.playlists.forget(variant.url);
+    try {
+      return await this.fetchMedia(variant.url);
+    } catch (err) {
+      // A chunklist URL from a reused master may carry an upstream session that has expired.
+      if (!isHlsError(err) || err.code === 'UNSUPPORTED_MEDIA') throw err;
+      this.masters.forget(await this.sourceUrl(req));
+      const again = (await this.variantsOf(req))[rendition];
+      if (again === undefined || again.url === variant.url) throw err;
+      return this.fetchMedia(again.url);
+    }
+  }
+
+  private fetchMedia(url: string): Promise<{ url: string; playlist: UpstreamMediaPlaylist }> {
+    return this.playlists.get(
+      url,
+      async () => {
+        const res = await this.fetchPlaylist(url, 'chunklist');
+        const parsed = parseUpstreamPlaylist(res.body.toString('utf8'));
+        if (parsed.kind !== 'media') {
+          throw new HlsError('UPSTREAM_FAILED', `upstream chunklist is a master playlist: ${redactUrl(url)}`);
+        }
+        return { url: res.url, playlist: parsed.playlist };
+      },
+      ({ playlist }) =>
+        playlist.endList
+          ? ENDED_PLAYLIST_TTL_MS
+          : Math.max(MIN_LIVE_PLAYLIST_TTL_MS, (playlist.targetDuration * 1000) / 2),
+    );
+  }
+
+  private resolveKey(req: StreamRequest<AppConfig>): Promise<ResolvedKey> {
+    return this.deps.keys.resolve(keyRequestOf(req.appConfig, req.path));
+  }
+
+  async renditions(req: StreamRequest<AppConfig>): Promise<number> {
+    return (await this.variantsOf(req)).length;
+  }
+
+  async variants(req: StreamRequest<AppConfig>): Promise<readonly VariantInfo[]> {
+    return (await this.variantsOf(req)).map((v) => v.info);
+  }
+
+  async chunklist(req: StreamRequest<AppConfig>, rendition: number): Promise<ChunklistInfo> {
+    const { playlist } = await this.media(req, rendition);
+    const resolved = await this.resolveKey(req);
+    const rotation = req.appConfig.encryption.keyRotation;
+    return {
+      targetDuration: playlist.targetDuration,
+      mediaSequence: playlist.mediaSequence,
+      discontinuitySequence: playlist.discontinuitySequence,
+      endList: playlist.endList,
+      live: !playlist.endList,
+      segments: playlist.segments.map((s) => ({
+        sequence: s.sequence,
+        duration: s.duration,
+        discontinuity: s.discontinuity,
+        programDateTime: s.programDateTime,
+        key: segmentKeyRef(resolved, req.path, rotation, s.sequence),
+      })),
+    };
+  }
+
+  async segment(req: StreamRequest<AppConfig>, rendition: number, sequence: number): Promise<SegmentBody> {
+    let media = await this.media(req, rendition);
+    let upstream = media.playlist.segments.find((s) => s.sequence === sequence);
+    // A live window moves on: a segment newer than the playlist we hold asks for a fresh one.
+    if (upstream === undefined && !media.playlist.endList) {
+      media = await this.media(req, rendition, true);
+      upstream = media.playlist.segments.find((s) => s.sequence === sequence);
+    }
+    if (upstream === undefined) throw new HlsError('SEGMENT_NOT_FOUND', `no segment ${sequence}`);
+    const segmentUrl = new URL(upstream.uri, media.url).href;
+    const resolved = await this.resolveKey(req);
+    const app = req.appConfig;
+    const ours =
+      resolved.kind === 'key'
+        ? segmentKey(resolved.file, resolved.version, req.path, app.encryption.keyRotation, sequence)
+        : undefined;
+    const identity = `${redactUrl(segmentUrl)}|${sequence}|${resolved.kind === 'key' ? resolved.version : 'plain'}|${ours?.ref.keyIndex ?? ''}`;
+    const lease = await this.cacheOf(req.path.app, app.cache).getOrMake(identity, async () => {
+      const plain = await this.fetchSegment(segmentUrl, upstream, media.url);
+      return ours ? encryptSegment(plain, ours.key, ours.iv) : plain;
+    });
+    const etag = `"${createHash('sha256').update(`${req.path.stream}|${identity}`).digest('base64url').slice(0, 22)}"`;
+    return { data: lease.data, etag, live: !media.playlist.endList, release: lease.release };
+  }
+
+  /** An upstream segment's MPEG-TS bytes, decrypted when the upstream encrypted them. */
+  private async fetchSegment(
+    url: string,
+    segment: UpstreamSegment,
+    playlistUrl: string,
+  ): Promise<Uint8Array> {
+    const res = await this.fetch(url, SEGMENT_LIMITS);
+    if (res.status === 404 || res.status === 410) {
+      throw new HlsError('SEGMENT_NOT_FOUND', `upstream has no segment ${segment.sequence}`);
+    }
+    if (res.status !== 200) {
+      throw new HlsError(
+        'UPSTREAM_FAILED',
+        `upstream answered ${res.status} for segment ${segment.sequence}`,
+      );
+    }
+    let data: Buffer = res.body;
+    if (segment.key.method === 'AES-128') {
+      if (segment.key.uri === undefined) throw new HlsError('UPSTREAM_FAILED', 'upstream key has no URI');
+      const key = await this.upstreamKey(new URL(segment.key.uri, playlistUrl).href);
+      const iv = segment.key.iv ?? ivFromSequence(segment.sequence);
+      try {
+        const decipher = createDecipheriv('aes-128-cbc', key, iv);
+        data = Buffer.concat([decipher.update(data), decipher.final()]);
+      } catch (err) {
+        throw new HlsError(
+          'UPSTREAM_FAILED',
+          `upstream segment ${segment.sequence} does not decrypt with its key`,
+          {
+            cause: err,
+          },
+        );
+      }
+    }
+    if (data.length === 0 || data.length % TS_PACKET_SIZE !== 0 || data[0] !== TS_SYNC_BYTE) {
+      throw new HlsError('UPSTREAM_FAILED', `upstream segment ${segment.sequence} is not MPEG-TS`);
+    }
+    return data;
+  }
+
+  /** An upstream AES-128 key (16 bytes), fetched once and reused for a while. */
+  private upstreamKey(url: string): Promise<Buffer> {
+    return this.upstreamKeys.get(
+      url,
+      async () => {
+        const res = await this.fetch(url, KEY_LIMITS);
+        if (res.status !== 200) {
+          throw new HlsError(
+            'UPSTREAM_FAILED',
+            `upstream answered ${res.status} for a key: ${redactUrl(url)}`,
+          );
+        }
+        if (res.body.length !== AES_KEY_BYTES) {
+          throw new HlsError(
+            'UPSTREAM_FAILED',
+            `upstream key is ${res.body.length} bytes, not ${AES_KEY_BYTES}`,
+          );
+        }
+        return res.body;
+      },
+      () => MASTER_TTL_MS,
+    );
+  }
+
+  private cacheOf(app: string, bytes: number): SegmentCache {
+    let cache = this.caches.get(app);
+    if (!cache) {
+      cache = new SegmentCache(bytes);
+      this.caches.set(app, cache);
+    }
+    return cache;
+  }
+
+  async key(
+    req: StreamRequest<AppConfig>,
+    rendition: number,
+    version: string,
+    keyIndex: number,
+  ): Promise<Buffer | undefined> {
+    if (rendition < 0 || rendition >= (await this.renditions(req))) return undefined;
+    const file = await this.deps.keys.keyForVersion(keyRequestOf(req.appConfig, req.path), version);
+    return file ? keyBytes(file, req.path, req.appConfig.encryption.keyRotation, keyIndex) : undefined;
+  }
+}

@@ -1,0 +1,301 @@
+// Edge (SPEC §8): an edge application repeats what an upstream origin serves (here a second
+// hls-origin, and ffmpeg's own HLS files behind a plain web server, encrypted or not), fetching
+// each upstream segment once, decrypting it and encrypting it again with the edge's own keys.
+// ffmpeg decodes through the edge into exactly the source's frames; hostile upstreams get clear
+// 4xx/5xx answers and the edge goes on.
+
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { createSharedListener, listen } from '../../src/cli/listener.js';
+import { createApp, type WiredApp } from '../../src/cli/wiring.js';
+import { decodeErrors, publish, runFfmpeg } from '../helpers/live-ffmpeg.js';
+import { fetchChunklist, waitFor } from '../helpers/live-hls.js';
+import { captureLogs, type LogCapture } from '../helpers/log-capture.js';
+import { parsePrometheus, sampleValue } from '../helpers/prometheus.js';
+import { createServerHome, readHomeConfig, SAMPLE_MP4, type ServerHome } from '../helpers/server-fixture.js';
+import { CORRUPTION_PATTERN, ffmpeg, videoFrameHashes } from '../helpers/vod-media.js';
+import { get, parsePlaylist } from '../helpers/vod-server.js';
+
+const LOOPBACK = '127.0.0.1';
+
+/** A running app on a free port. */
+interface Running {
+  readonly home: ServerHome;
+  readonly app: WiredApp;
+  readonly origin: string;
+  readonly log: LogCapture;
+  close(): Promise<void>;
+}
+
+async function run(applications: Record<string, Record<string, unknown>>, sample = true): Promise<Running> {
+  const home = createServerHome({ applications, sample });
+  const log = captureLogs();
+  const app = await createApp({ config: readHomeConfig(home), logger: log.logger });
+  const listener = createSharedListener(app.http.server, app.rtmp);
+  const port = await listen(listener, 0, LOOPBACK);
+  return {
+    home,
+    app,
+    log,
+    origin: `http://${LOOPBACK}:${port}`,
+    async close() {
+      await new Promise<void>((resolve) => listener.close(() => resolve()));
+      await app.close();
+      home.remove();
+    },
+  };
+}
+
+/** A plain web server over `dir`, with a few hostile routes, counting requests by path. */
+function staticServer(
+  dir: string,
+): Promise<{ url: string; hits: Map<string, number>; close(): Promise<void> }> {
+  const hits = new Map<string, number>();
+  const server = http.createServer((req, res) => {
+    const pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    hits.set(pathname, (hits.get(pathname) ?? 0) + 1);
+    if (pathname === '/huge.m3u8') {
+      res.writeHead(200, { 'content-type': 'application/vnd.apple.mpegurl' });
+      res.end(`#EXTM3U\n${'#EXT-X-COMMENT:'.padEnd(1024, 'x')}\n`.repeat(5 * 1024));
+      return;
+    }
+    const file = path.join(dir, pathname);
+    if (!file.startsWith(dir) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
+      res.writeHead(404).end('not found');
+      return;
+    }
+    res.writeHead(200).end(fs.readFileSync(file));
+  });
+  return new Promise((resolve) => {
+    server.listen(0, LOOPBACK, () => {
+      const address = server.address();
+      const port = address !== null && typeof address === 'object' ? address.port : 0;
+      resolve({
+        url: `http://${LOOPBACK}:${port}`,
+        hits,
+        close: () => new Promise<void>((done) => server.close(() => done())),
+      });
+    });
+  });
+}
+
+/** The first chunklist of a master, its first segment's key bytes, and the chunklist text. */
+async function firstRendition(masterUrl: string) {
+  const master = await get(masterUrl);
+  assert.equal(master.status, 200, master.text);
+  const uri = parsePlaylist(master.text).playlists?.[0]?.uri;
+  assert.ok(uri);
+  const chunklistUrl = new URL(uri, masterUrl).href;
+  const chunklist = await get(chunklistUrl);
+  assert.equal(chunklist.status, 200, chunklist.text);
+  const parsed = parsePlaylist(chunklist.text);
+  const keyUri = parsed.segments[0]?.key?.uri;
+  assert.ok(keyUri);
+  const key = await get(new URL(keyUri, chunklistUrl).href);
+  assert.equal(key.status, 200);
+  return { chunklistUrl, text: chunklist.text, parsed, key: key.body };
+}
+
+describe('edge applications and .stream pulls', () => {
+  let upstream: Running;
+  let edge: Running;
+  let files: Awaited<ReturnType<typeof staticServer>>;
+  let filesDir = '';
+
+  before(async () => {
+    upstream = await run({
+      vod: { type: 'vod', encryption: { missingKey: 'generate' } },
+      live: { type: 'live', hls: { chunkDurationTarget: 1000 }, encryption: { missingKey: 'generate' } },
+    });
+    fs.copyFileSync(SAMPLE_MP4, path.join(upstream.home.storageDir, 'copy.mp4'));
+    // ffmpeg's own HLS output of the sample, plain and AES-128 with a fixed IV, behind a web server.
+    filesDir = fs.mkdtempSync(path.join(upstream.home.home, 'www-'));
+    fs.mkdirSync(path.join(filesDir, 'plain'));
+    fs.mkdirSync(path.join(filesDir, 'aes'));
+    await ffmpeg(
+      ...['-v', 'error', '-i', SAMPLE_MP4, '-c', 'copy', '-f', 'hls', '-hls_time', '6'],
+      ...['-hls_playlist_type', 'vod', path.join(filesDir, 'plain', 'index.m3u8')],
+    );
+    fs.writeFileSync(path.join(filesDir, 'aes', 'k.bin'), crypto.randomBytes(16));
+    fs.writeFileSync(
+      path.join(filesDir, 'aes', 'keyinfo'),
+      `k.bin\n${path.join(filesDir, 'aes', 'k.bin')}\n${crypto.randomBytes(16).toString('hex')}\n`,
+    );
+    await ffmpeg(
+      ...['-v', 'error', '-i', SAMPLE_MP4, '-c', 'copy', '-f', 'hls', '-hls_time', '6'],
+      ...['-hls_playlist_type', 'vod', '-hls_key_info_file', path.join(filesDir, 'aes', 'keyinfo')],
+      path.join(filesDir, 'aes', 'index.m3u8'),
+    );
+    fs.writeFileSync(path.join(filesDir, 'garbage.m3u8'), 'this is not a playlist');
+    fs.writeFileSync(
+      path.join(filesDir, 'nots.m3u8'),
+      '#EXTM3U\n#EXT-X-TARGETDURATION:6\n#EXTINF:6,\nnots.ts\n#EXT-X-ENDLIST\n',
+    );
+    fs.writeFileSync(path.join(filesDir, 'nots.ts'), 'definitely not mpeg-ts');
+    fs.writeFileSync(
+      path.join(filesDir, 'sample-aes.m3u8'),
+      '#EXTM3U\n#EXT-X-TARGETDURATION:6\n#EXT-X-KEY:METHOD=SAMPLE-AES,URI="k"\n#EXTINF:6,\na.ts\n',
+    );
+    files = await staticServer(filesDir);
+
+    edge = await run(
+      {
+        edge: { type: 'edge', originUrl: `${upstream.origin}/vod`, encryption: { missingKey: 'generate' } },
+        'edge-live': {
+          type: 'edge',
+          originUrl: `${upstream.origin}/live`,
+          encryption: { missingKey: 'generate' },
+        },
+        vod: { type: 'vod', encryption: { missingKey: 'generate' } },
+      },
+      false,
+    );
+    const pulls: Record<string, string> = {
+      'plain.stream': `${files.url}/plain/index.m3u8`,
+      'aes.stream': `# ffmpeg with a key info file\n${files.url}/aes/index.m3u8\n`,
+      'garbage.stream': `${files.url}/garbage.m3u8`,
+      'nots.stream': `${files.url}/nots.m3u8`,
+      'sample-aes.stream': `${files.url}/sample-aes.m3u8`,
+      'huge.stream': `${files.url}/huge.m3u8`,
+      'gone.stream': `${files.url}/nothing-here.m3u8`,
+      'ftp.stream': 'ftp://example.com/a.m3u8',
+      'down.stream': 'http://127.0.0.1:1/a.m3u8',
+    };
+    for (const [name, text] of Object.entries(pulls))
+      fs.writeFileSync(path.join(edge.home.storageDir, name), text);
+  });
+
+  after(async () => {
+    await edge?.close();
+    await files?.close();
+    await upstream?.close();
+  });
+
+  test('an edge stream decodes to exactly the source, encrypted with the edge key only', async () => {
+    const edgeMaster = `${edge.origin}/edge/mp4:sample.mp4/playlist.m3u8`;
+    const atEdge = await firstRendition(edgeMaster);
+    const atOrigin = await firstRendition(`${upstream.origin}/vod/mp4:sample.mp4/playlist.m3u8`);
+    assert.notEqual(atEdge.key.toString('hex'), atOrigin.key.toString('hex'), 'the edge has its own key');
+    assert.ok(!atEdge.text.includes(upstream.origin), 'no upstream URL reaches the player');
+    assert.deepEqual(
+      atEdge.parsed.segments.map((s) => s.duration),
+      atOrigin.parsed.segments.map((s) => s.duration),
+    );
+    const [ours, source] = await Promise.all([videoFrameHashes(edgeMaster), videoFrameHashes(SAMPLE_MP4)]);
+    assert.doesNotMatch(ours.warnings, CORRUPTION_PATTERN);
+    assert.deepEqual(ours.hashes, source.hashes);
+  });
+
+  test('concurrent requests of one segment fetch it from the upstream once', async () => {
+    const url = `${edge.origin}/edge/mp4:copy.mp4/media_3.ts`;
+    const scrape = async () =>
+      sampleValue(
+        await parsePrometheus((await get(`${upstream.origin}/metrics`)).text),
+        'hls_origin_http_requests_total',
+        { kind: 'segment', status: '200' },
+      ) ?? 0;
+    const before = await scrape();
+    const answers = await Promise.all(Array.from({ length: 8 }, () => get(url)));
+    for (const a of answers) {
+      assert.equal(a.status, 200);
+      assert.ok(a.body.equals(answers[0]!.body));
+    }
+    assert.equal((await scrape()) - before, 1);
+  });
+
+  for (const name of ['plain', 'aes']) {
+    test(`a .stream pull of ffmpeg's ${name} HLS files decodes to exactly the source, encrypted`, async () => {
+      const master = `${edge.origin}/vod/${name}.stream/playlist.m3u8`;
+      const { parsed } = await firstRendition(master);
+      assert.equal(parsed.segments[0]?.key?.method, 'AES-128');
+      const [ours, source] = await Promise.all([videoFrameHashes(master), videoFrameHashes(SAMPLE_MP4)]);
+      assert.doesNotMatch(ours.warnings, CORRUPTION_PATTERN);
+      assert.deepEqual(ours.hashes, source.hashes);
+    });
+  }
+
+  // 5xx answers say only "upstream unavailable"; the reason goes to the log.
+  const refusals: [string, number, RegExp][] = [
+    ['garbage', 502, /upstream playlist invalid/],
+    ['sample-aes', 415, /SAMPLE-AES/],
+    ['huge', 502, /larger than/],
+    ['gone', 404, /upstream has no playlist/],
+    ['ftp', 415, /must be an http\(s\) URL/],
+    ['down', 502, /upstream unreachable/],
+  ];
+  for (const [name, status, says] of refusals) {
+    test(`${name}.stream answers ${status} with a reason`, async () => {
+      const res = await get(`${edge.origin}/vod/${name}.stream/playlist.m3u8`);
+      assert.equal(res.status, status, res.text);
+      if (status < 500) assert.match(res.text, says);
+      else {
+        assert.equal(res.text, 'upstream unavailable\n');
+        assert.match(edge.log.text(), says);
+      }
+    });
+  }
+
+  test('an upstream segment that is not MPEG-TS is refused, and the edge goes on', async () => {
+    const master = `${edge.origin}/vod/nots.stream/playlist.m3u8`;
+    assert.equal((await get(master)).status, 200);
+    const res = await get(`${edge.origin}/vod/nots.stream/media_0.ts`);
+    assert.equal(res.status, 502);
+    assert.match(edge.log.text(), /upstream segment 0 is not MPEG-TS/);
+    assert.equal((await get(`${edge.origin}/edge/mp4:sample.mp4/media_0.ts`)).status, 200);
+  });
+
+  test('a live stream repeated by the edge moves on, re-encrypted, and records without errors', async () => {
+    const publisher = publish(`${upstream.origin.replace('http:', 'rtmp:')}/live/cam`, {
+      seconds: 30,
+      realtime: true,
+    });
+    try {
+      const master = `${edge.origin}/edge-live/cam/playlist.m3u8`;
+      const first = await waitFor(
+        'three live segments at the edge',
+        async () => {
+          const res = await get(master);
+          if (res.status !== 200) return undefined;
+          const uri = parsePlaylist(res.text).playlists?.[0]?.uri;
+          const c = uri === undefined ? undefined : await fetchChunklist(new URL(uri, master).href);
+          return c !== undefined && c.segments.length >= 3 ? c : undefined;
+        },
+        30_000,
+        250,
+      );
+      assert.equal(first.endList, false);
+      assert.ok(!first.response.text.includes(upstream.origin), 'no upstream URL reaches the player');
+      const later = await waitFor(
+        'the window to move',
+        async () => {
+          const c = await fetchChunklist(first.url);
+          return c.mediaSequence > first.mediaSequence ? c : undefined;
+        },
+        15_000,
+        250,
+      );
+      const segment = later.segments.at(-1)!;
+      const key = (await get(segment.keyUrl!)).body;
+      const decipher = crypto.createDecipheriv('aes-128-cbc', key, segment.iv!);
+      const ts = Buffer.concat([decipher.update((await get(segment.url)).body), decipher.final()]);
+      assert.equal(ts[0], 0x47);
+      const out = path.join(edge.home.home, 'edge-live.ts');
+      const rec = await runFfmpeg(['-loglevel', 'error', '-i', master, '-t', '3', '-c', 'copy', '-y', out])
+        .done;
+      assert.equal(rec.code, 0, rec.stderr);
+      assert.equal(await decodeErrors(out), '');
+    } finally {
+      publisher.kill();
+      await publisher.done;
+    }
+  });
+
+  test('a stream the upstream does not have is 404 at the edge', async () => {
+    const res = await get(`${edge.origin}/edge/mp4:missing.mp4/playlist.m3u8`);
+    assert.equal(res.status, 404);
+  });
+});

@@ -158,7 +158,7 @@ const commonShape = {
     .min(1)
     .optional()
     .describe(
-      'Application instances served; others answer 404. Absent: only "_definst_" for vod, any for live and edge',
+      'Application instances served; others answer 404. Absent: only "_definst_" for vod, edge and .stream pulls; any for live',
     ),
   storageDir: z.string().min(1).default(DEFAULT_STORAGE_DIR).describe('VOD, .smil and .stream files'),
   keyDir: z.string().min(1).default(DEFAULT_KEY_DIR).describe('Key files'),

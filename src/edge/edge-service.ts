@@ -9,11 +9,19 @@ import { readFile, stat } from 'node:fs/promises';
 import type { AppConfig } from '../config/schema.js';
 import { HlsError, isHlsError } from '../core/errors.js';
 import { resolveInside } from '../core/safe-path.js';
-import type { ChunklistInfo, MediaService, SegmentBody, StreamRequest, VariantInfo } from '../core/stream.js';
+import type {
+  ChunkInfo,
+  ChunklistInfo,
+  MediaService,
+  SegmentBody,
+  StreamRequest,
+  VariantInfo,
+} from '../core/stream.js';
 import { encryptSegment, ivFromSequence } from '../crypto/segment-cipher.js';
-import type { KeyStore, ResolvedKey } from '../keys/key-store.js';
+import type { KeyFile } from '../keys/key-file.js';
+import type { KeyStore } from '../keys/key-store.js';
 import { SegmentCache } from '../packager/segment-cache.js';
-import { keyBytes, segmentKey, segmentKeyRef } from '../packager/segment-keys.js';
+import { keyBytes, segmentKey } from '../packager/segment-keys.js';
 import { keyRequestOf, storageDirOf } from '../packager/vod-service.js';
 import {
   type Fetched,
@@ -66,6 +74,8 @@ interface Variant {
 interface Remembered<T> {
   readonly value: Promise<T>;
   expires: number;
+  /** When the value arrived; undefined while it is being fetched. */
+  settledAt?: number;
 }
 
 /** Fetched values by key, shared while in flight, reused until they expire, bounded in number. */
@@ -83,7 +93,8 @@ class Remember<T> {
     this.entries.set(key, entry);
     entry.value.then(
       (value) => {
-        entry.expires = this.now() + ttl(value);
+        entry.settledAt = this.now();
+        entry.expires = entry.settledAt + ttl(value);
       },
       () => {
         if (this.entries.get(key) === entry) this.entries.delete(key);
@@ -99,7 +110,38 @@ class Remember<T> {
   forget(key: string): void {
     this.entries.delete(key);
   }
+
+  /**
+   * Lets the next `get` of `key` fetch anew if the value held arrived at least `minAgeMs` ago; a
+   * fetch in flight, or a value just fetched, stays shared.
+   */
+  expire(key: string, minAgeMs: number): void {
+    const entry = this.entries.get(key);
+    if (entry?.settledAt !== undefined && this.now() - entry.settledAt >= minAgeMs) this.entries.delete(key);
+  }
 }
+
+/** An upstream URI resolved against the URL it came from; only http(s) is fetched. */
+function resolveUri(uri: string, base: string): string {
+  let url: URL;
+  try {
+    url = new URL(uri, base);
+  } catch {
+    throw new HlsError('UPSTREAM_FAILED', 'upstream playlist names an invalid URI');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new HlsError('UPSTREAM_FAILED', `upstream playlist names a ${url.protocol} URI`);
+  }
+  return url.href;
+}
+
+/** `<app>/<instance>/<stream>`: what a stream's keys and cached segments belong to. */
+function streamIdOf(req: StreamRequest<AppConfig>): string {
+  return `${req.path.app}/${req.path.instance}/${req.path.stream}`;
+}
+
+/** RFC 6381 codec strings: letters, digits and `.` `+` `-`; anything else could break our playlist. */
+const CODEC_RE = /^[A-Za-z0-9.+-]{1,64}$/;
 
 /** The stream part of an edge URL as the upstream's path: each segment encoded, `:` kept. */
 function upstreamStreamPath(stream: string): string {
@@ -117,6 +159,8 @@ export class EdgeService implements MediaService<AppConfig> {
   private readonly playlists: Remember<{ url: string; playlist: UpstreamMediaPlaylist }>;
   private readonly upstreamKeys: Remember<Buffer>;
   private readonly caches = new Map<string, SegmentCache>();
+  /** Key versions segments were listed with, by stream and rendition, then media sequence number. */
+  private readonly keyVersions = new Map<string, Map<number, string>>();
 
   constructor(private readonly deps: EdgeServiceDeps) {
     this.fetch = deps.fetch ?? httpFetch;
@@ -161,9 +205,9 @@ export class EdgeService implements MediaService<AppConfig> {
   /** Fetches an upstream playlist; 404 is the stream's absence, anything but 200 a failure. */
   private async fetchPlaylist(url: string, what: string): Promise<Fetched> {
     const res = await this.fetch(url, PLAYLIST_LIMITS);
-    if (res.status === 404 || res.status === 410) {
-      throw new HlsError('STREAM_NOT_FOUND', `upstream has no ${what}: ${redactUrl(url)}`);
-    }
+    // 4xx answers reach players: no upstream URL in them (5xx reasons only reach the log).
+    if (res.status === 404 || res.status === 410)
+      throw new HlsError('STREAM_NOT_FOUND', `upstream has no such ${what}`);
     if (res.status !== 200) {
       throw new HlsError('UPSTREAM_FAILED', `upstream answered ${res.status} for ${what}: ${redactUrl(url)}`);
     }
@@ -181,10 +225,12 @@ export class EdgeService implements MediaService<AppConfig> {
           if (parsed.kind === 'media') {
             return [{ url: res.url, info: { bandwidth: UNMEASURED_BANDWIDTH, codecs: [] } }];
           }
-          return parsed.variants.map(({ uri, ...info }: UpstreamVariant) => ({
-            url: new URL(uri, res.url).href,
-            info,
-          }));
+          return parsed.variants.map(({ uri, ...info }: UpstreamVariant) => {
+            if (!info.codecs.every((c) => CODEC_RE.test(c))) {
+              throw new HlsError('UPSTREAM_FAILED', 'upstream master playlist has an invalid CODECS');
+            }
+            return { url: resolveUri(uri, res.url), info };
+          });
         },
         () => MASTER_TTL_MS,
       ),
@@ -199,7 +245,7 @@ export class EdgeService implements MediaService<AppConfig> {
   ): Promise<{ url: string; playlist: UpstreamMediaPlaylist }> {
     const variant = (await this.variantsOf(req))[rendition];
     if (variant === undefined) throw new HlsError('NOT_FOUND', 'unknown rendition');
-    if (fresh) this.playlists.forget(variant.url);
+    if (fresh) this.playlists.expire(variant.url, MIN_LIVE_PLAYLIST_TTL_MS);
     try {
       return await this.fetchMedia(variant.url);
     } catch (err) {
@@ -230,8 +276,44 @@ export class EdgeService implements MediaService<AppConfig> {
     );
   }
 
-  private resolveKey(req: StreamRequest<AppConfig>): Promise<ResolvedKey> {
-    return this.deps.keys.resolve(keyRequestOf(req.appConfig, req.path));
+  /**
+   * The key of segment `sequence` of a rendition: the version it was first listed with while that
+   * version is still retained (SPEC §5: segments in the window keep their key when the key file
+   * changes), else the current one. Undefined when the policy serves the stream in the clear.
+   */
+  private async keyOf(
+    req: StreamRequest<AppConfig>,
+    rendition: number,
+    sequence: number,
+  ): Promise<{ file: KeyFile; version: string } | undefined> {
+    const request = keyRequestOf(req.appConfig, req.path);
+    const resolved = await this.deps.keys.resolve(request);
+    if (resolved.kind !== 'key') return undefined;
+    const versions = this.versionsOf(req, rendition);
+    const first = versions.get(sequence);
+    if (first !== undefined && first !== resolved.version) {
+      const file = await this.deps.keys.keyForVersion(request, first);
+      if (file) return { file, version: first };
+    }
+    versions.set(sequence, resolved.version);
+    return { file: resolved.file, version: resolved.version };
+  }
+
+  /** The key versions segments of a rendition were listed with, by media sequence number. */
+  private versionsOf(req: StreamRequest<AppConfig>, rendition: number): Map<number, string> {
+    const key = `${streamIdOf(req)}|${rendition}`;
+    let versions = this.keyVersions.get(key);
+    if (versions === undefined) {
+      versions = new Map();
+      for (const k of this.keyVersions.keys()) {
+        if (this.keyVersions.size < MAX_REMEMBERED) break;
+        this.keyVersions.delete(k);
+      }
+    } else {
+      this.keyVersions.delete(key);
+    }
+    this.keyVersions.set(key, versions);
+    return versions;
   }
 
   async renditions(req: StreamRequest<AppConfig>): Promise<number> {
@@ -244,47 +326,68 @@ export class EdgeService implements MediaService<AppConfig> {
 
   async chunklist(req: StreamRequest<AppConfig>, rendition: number): Promise<ChunklistInfo> {
     const { playlist } = await this.media(req, rendition);
-    const resolved = await this.resolveKey(req);
     const rotation = req.appConfig.encryption.keyRotation;
+    const segments: ChunkInfo[] = [];
+    for (const s of playlist.segments) {
+      const key = await this.keyOf(req, rendition, s.sequence);
+      segments.push({
+        sequence: s.sequence,
+        duration: s.duration,
+        discontinuity: s.discontinuity,
+        programDateTime: s.programDateTime,
+        key: key ? segmentKey(key.file, key.version, req.path, rotation, s.sequence).ref : { kind: 'none' },
+      });
+    }
+    // Versions of segments that left the upstream window are no longer needed.
+    const versions = this.versionsOf(req, rendition);
+    for (const sequence of versions.keys()) {
+      if (sequence < playlist.mediaSequence) versions.delete(sequence);
+    }
     return {
       targetDuration: playlist.targetDuration,
       mediaSequence: playlist.mediaSequence,
       discontinuitySequence: playlist.discontinuitySequence,
       endList: playlist.endList,
-      live: !playlist.endList,
-      segments: playlist.segments.map((s) => ({
-        sequence: s.sequence,
-        duration: s.duration,
-        discontinuity: s.discontinuity,
-        programDateTime: s.programDateTime,
-        key: segmentKeyRef(resolved, req.path, rotation, s.sequence),
-      })),
+      // An upstream VOD playlist stays VOD; one that was live stays live when it ends.
+      live: playlist.playlistType !== 'VOD',
+      segments,
     };
   }
 
   async segment(req: StreamRequest<AppConfig>, rendition: number, sequence: number): Promise<SegmentBody> {
     let media = await this.media(req, rendition);
     let upstream = media.playlist.segments.find((s) => s.sequence === sequence);
-    // A live window moves on: a segment newer than the playlist we hold asks for a fresh one.
-    if (upstream === undefined && !media.playlist.endList) {
+    // A live window moves on: a segment newer than the playlist held asks for a fresh one (at most
+    // one fetch every MIN_LIVE_PLAYLIST_TTL_MS, shared); an older or made-up one does not.
+    const last = media.playlist.segments.at(-1)?.sequence ?? media.playlist.mediaSequence - 1;
+    if (upstream === undefined && !media.playlist.endList && sequence > last) {
       media = await this.media(req, rendition, true);
       upstream = media.playlist.segments.find((s) => s.sequence === sequence);
     }
     if (upstream === undefined) throw new HlsError('SEGMENT_NOT_FOUND', `no segment ${sequence}`);
-    const segmentUrl = new URL(upstream.uri, media.url).href;
-    const resolved = await this.resolveKey(req);
+    const segmentUrl = resolveUri(upstream.uri, media.url);
     const app = req.appConfig;
-    const ours =
-      resolved.kind === 'key'
-        ? segmentKey(resolved.file, resolved.version, req.path, app.encryption.keyRotation, sequence)
-        : undefined;
-    const identity = `${redactUrl(segmentUrl)}|${sequence}|${resolved.kind === 'key' ? resolved.version : 'plain'}|${ours?.ref.keyIndex ?? ''}`;
+    const key = await this.keyOf(req, rendition, sequence);
+    const ours = key
+      ? segmentKey(key.file, key.version, req.path, app.encryption.keyRotation, sequence)
+      : undefined;
+    // Everything the bytes depend on: the stream and rendition (keys and rotation derive from
+    // them), the upstream segment, and our key.
+    const identity = [
+      streamIdOf(req),
+      rendition,
+      segmentUrl,
+      sequence,
+      key?.version ?? 'plain',
+      ours?.ref.keyIndex ?? '',
+    ].join('|');
+    const found = upstream;
     const lease = await this.cacheOf(req.path.app, app.cache).getOrMake(identity, async () => {
-      const plain = await this.fetchSegment(segmentUrl, upstream, media.url);
+      const plain = await this.fetchSegment(segmentUrl, found, media.url);
       return ours ? encryptSegment(plain, ours.key, ours.iv) : plain;
     });
-    const etag = `"${createHash('sha256').update(`${req.path.stream}|${identity}`).digest('base64url').slice(0, 22)}"`;
-    return { data: lease.data, etag, live: !media.playlist.endList, release: lease.release };
+    const etag = `"${createHash('sha256').update(identity).digest('base64url').slice(0, 22)}"`;
+    return { data: lease.data, etag, live: media.playlist.playlistType !== 'VOD', release: lease.release };
   }
 
   /** An upstream segment's MPEG-TS bytes, decrypted when the upstream encrypted them. */
@@ -306,7 +409,7 @@ export class EdgeService implements MediaService<AppConfig> {
     let data: Buffer = res.body;
     if (segment.key.method === 'AES-128') {
       if (segment.key.uri === undefined) throw new HlsError('UPSTREAM_FAILED', 'upstream key has no URI');
-      const key = await this.upstreamKey(new URL(segment.key.uri, playlistUrl).href);
+      const key = await this.upstreamKey(resolveUri(segment.key.uri, playlistUrl));
       const iv = segment.key.iv ?? ivFromSequence(segment.sequence);
       try {
         const decipher = createDecipheriv('aes-128-cbc', key, iv);

@@ -43,6 +43,8 @@ export interface UpstreamMediaPlaylist {
   readonly mediaSequence: number;
   readonly discontinuitySequence: number;
   readonly endList: boolean;
+  /** EXT-X-PLAYLIST-TYPE: a VOD playlist never changes, an EVENT one only grows. */
+  readonly playlistType?: 'VOD' | 'EVENT';
   readonly segments: readonly UpstreamSegment[];
 }
 
@@ -224,6 +226,7 @@ class PlaylistScanner {
   private mediaSequence: number | undefined;
   private discontinuitySequence: number | undefined;
   private endList = false;
+  private playlistType: 'VOD' | 'EVENT' | undefined;
 
   /** Takes the next line, already trimmed. */
   read(line: string): void {
@@ -248,6 +251,7 @@ class PlaylistScanner {
         mediaSequence: this.mediaSequence ?? 0,
         discontinuitySequence: this.discontinuitySequence ?? 0,
         endList: this.endList,
+        ...(this.playlistType === undefined ? {} : { playlistType: this.playlistType }),
         segments: this.segments,
       },
     };
@@ -295,6 +299,11 @@ class PlaylistScanner {
         break;
       case 'EXT-X-ENDLIST':
         this.endList = true;
+        break;
+      case 'EXT-X-PLAYLIST-TYPE':
+        if (value !== 'VOD' && value !== 'EVENT')
+          throw invalid(`${where}: ${quote(value)} is not VOD or EVENT`);
+        this.playlistType = value;
         break;
       case 'EXT-X-BYTERANGE':
         throw unsupported(`${where} (byte-range segments)`);

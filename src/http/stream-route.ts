@@ -73,9 +73,11 @@ export function streamHandler(deps: StreamRouteDeps) {
       : undefined;
     if (!found) throw new HlsError('APP_NOT_FOUND', `unknown application: ${path.app}`);
     const appConfig: AppConfig = found;
-    // VOD instances come from URLs alone; each one would get its own generated keys, so only the
-    // configured ones (by default "_definst_") exist. Live instances are created by publishers.
-    const instances = appConfig.instances ?? (appConfig.type === 'vod' ? [DEFAULT_INSTANCE] : undefined);
+    // VOD and pulled streams (edge applications, .stream files) take their instance from URLs
+    // alone, and each instance would get its own generated keys: only the configured ones (by
+    // default "_definst_") exist. Live instances are created by publishers.
+    const fromUrlAlone = appConfig.type !== 'live' || path.kind === 'pull';
+    const instances = appConfig.instances ?? (fromUrlAlone ? [DEFAULT_INSTANCE] : undefined);
     if (instances && !instances.includes(path.instance)) {
       throw new HlsError('NOT_FOUND', `unknown instance ${path.instance} of application ${path.app}`);
     }

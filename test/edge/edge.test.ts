@@ -13,7 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import { createSharedListener, listen } from '../../src/cli/listener.js';
 import { createApp, type WiredApp } from '../../src/cli/wiring.js';
 import { decodeErrors, publish, runFfmpeg } from '../helpers/live-ffmpeg.js';
-import { fetchChunklist, waitFor } from '../helpers/live-hls.js';
+import { fetchChunklist, sleep, waitFor } from '../helpers/live-hls.js';
 import { captureLogs, type LogCapture } from '../helpers/log-capture.js';
 import { parsePrometheus, sampleValue } from '../helpers/prometheus.js';
 import { createServerHome, readHomeConfig, SAMPLE_MP4, type ServerHome } from '../helpers/server-fixture.js';
@@ -83,6 +83,15 @@ function staticServer(
   });
 }
 
+let liveDir = '';
+
+/** Writes live.m3u8 (no ENDLIST, 1 s target, media sequence 5) listing `segments` of plain/. */
+function writeLive(segments: readonly string[]): void {
+  const lines = ['#EXTM3U', '#EXT-X-TARGETDURATION:1', '#EXT-X-MEDIA-SEQUENCE:5'];
+  for (const f of segments) lines.push('#EXTINF:1,', `plain/${f}`);
+  fs.writeFileSync(path.join(liveDir, 'live.m3u8'), `${lines.join('\n')}\n`);
+}
+
 /** The first chunklist of a master, its first segment's key bytes, and the chunklist text. */
 async function firstRendition(masterUrl: string) {
   const master = await get(masterUrl);
@@ -114,6 +123,7 @@ describe('edge applications and .stream pulls', () => {
     fs.copyFileSync(SAMPLE_MP4, path.join(upstream.home.storageDir, 'copy.mp4'));
     // ffmpeg's own HLS output of the sample, plain and AES-128 with a fixed IV, behind a web server.
     filesDir = fs.mkdtempSync(path.join(upstream.home.home, 'www-'));
+    liveDir = filesDir;
     fs.mkdirSync(path.join(filesDir, 'plain'));
     fs.mkdirSync(path.join(filesDir, 'aes'));
     await ffmpeg(
@@ -140,6 +150,24 @@ describe('edge applications and .stream pulls', () => {
       path.join(filesDir, 'sample-aes.m3u8'),
       '#EXTM3U\n#EXT-X-TARGETDURATION:6\n#EXT-X-KEY:METHOD=SAMPLE-AES,URI="k"\n#EXTINF:6,\na.ts\n',
     );
+    // A live playlist (no ENDLIST) over ffmpeg's plain segments, and playlists naming bad URIs.
+    const plainSegments = fs
+      .readdirSync(path.join(filesDir, 'plain'))
+      .filter((f) => f.endsWith('.ts'))
+      .sort();
+    writeLive(plainSegments.slice(0, 2));
+    fs.writeFileSync(
+      path.join(filesDir, 'bad-uri.m3u8'),
+      '#EXTM3U\n#EXT-X-TARGETDURATION:6\n#EXTINF:6,\nhttp://[bad/x.ts\n#EXT-X-ENDLIST\n',
+    );
+    fs.writeFileSync(
+      path.join(filesDir, 'file-uri.m3u8'),
+      '#EXTM3U\n#EXT-X-TARGETDURATION:6\n#EXTINF:6,\nfile:///etc/passwd\n',
+    );
+    fs.writeFileSync(
+      path.join(filesDir, 'bad-codecs.m3u8'),
+      '#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1000,CODECS=avc1"x\nplain/index.m3u8\n',
+    );
     files = await staticServer(filesDir);
 
     edge = await run(
@@ -164,6 +192,11 @@ describe('edge applications and .stream pulls', () => {
       'gone.stream': `${files.url}/nothing-here.m3u8`,
       'ftp.stream': 'ftp://example.com/a.m3u8',
       'down.stream': 'http://127.0.0.1:1/a.m3u8',
+      'live.stream': `${files.url}/live.m3u8`,
+      'plain-again.stream': `${files.url}/plain/index.m3u8`,
+      'bad-uri.stream': `${files.url}/bad-uri.m3u8`,
+      'file-uri.stream': `${files.url}/file-uri.m3u8`,
+      'bad-codecs.stream': `${files.url}/bad-codecs.m3u8`,
     };
     for (const [name, text] of Object.entries(pulls))
       fs.writeFileSync(path.join(edge.home.storageDir, name), text);
@@ -223,9 +256,10 @@ describe('edge applications and .stream pulls', () => {
     ['garbage', 502, /upstream playlist invalid/],
     ['sample-aes', 415, /SAMPLE-AES/],
     ['huge', 502, /larger than/],
-    ['gone', 404, /upstream has no playlist/],
+    ['gone', 404, /^upstream has no such playlist\n$/],
     ['ftp', 415, /must be an http\(s\) URL/],
     ['down', 502, /upstream unreachable/],
+    ['bad-codecs', 502, /invalid CODECS/],
   ];
   for (const [name, status, says] of refusals) {
     test(`${name}.stream answers ${status} with a reason`, async () => {
@@ -291,6 +325,104 @@ describe('edge applications and .stream pulls', () => {
     } finally {
       publisher.kill();
       await publisher.done;
+    }
+  });
+
+  test('only configured instances exist at the edge: no key file per made-up instance', async () => {
+    for (const url of [
+      `${edge.origin}/edge/made-up/mp4:sample.mp4/playlist.m3u8`,
+      `${edge.origin}/vod/made-up/plain.stream/playlist.m3u8`,
+    ]) {
+      const res = await get(url);
+      assert.equal(res.status, 404, res.text);
+      assert.match(res.text, /unknown instance made-up/);
+    }
+    assert.ok(!fs.existsSync(path.join(edge.home.keyDir, 'edge', 'made-up')));
+    assert.ok(!fs.existsSync(path.join(edge.home.keyDir, 'vod', 'made-up')));
+  });
+
+  test('two pulls of one upstream are each encrypted with their own key', async () => {
+    const decrypted: Buffer[] = [];
+    for (const name of ['plain', 'plain-again']) {
+      const { parsed, key, chunklistUrl } = await firstRendition(
+        `${edge.origin}/vod/${name}.stream/playlist.m3u8`,
+      );
+      const segment = parsed.segments[0]!;
+      const data = (await get(new URL(segment.uri, chunklistUrl).href)).body;
+      const iv = Buffer.alloc(16);
+      iv.writeBigUInt64BE(BigInt(parsed.mediaSequence ?? 0), 8);
+      const decipher = crypto.createDecipheriv('aes-128-cbc', key, iv);
+      decrypted.push(Buffer.concat([decipher.update(data), decipher.final()]));
+    }
+    assert.equal(decrypted[0]![0], 0x47);
+    assert.ok(decrypted[0]!.equals(decrypted[1]!), 'the same upstream bytes under two keys');
+  });
+
+  test('upstream URIs that are not http(s) URLs are refused with 502, not 500', async () => {
+    for (const name of ['bad-uri', 'file-uri']) {
+      assert.equal((await get(`${edge.origin}/vod/${name}.stream/playlist.m3u8`)).status, 200);
+      const res = await get(`${edge.origin}/vod/${name}.stream/media_0.ts`);
+      assert.equal(res.status, 502, `${name}: ${res.text}`);
+    }
+    assert.match(edge.log.text(), /upstream playlist names an invalid URI/);
+    assert.match(edge.log.text(), /upstream playlist names a file: URI/);
+  });
+
+  test('a live pull fetches its playlist again only for a segment newer than it holds', async () => {
+    const master = `${edge.origin}/vod/live.stream/playlist.m3u8`;
+    const { parsed } = await firstRendition(master);
+    assert.equal(parsed.endList, undefined);
+    assert.equal(parsed.mediaSequence, 5);
+    const fetches = () => files.hits.get('/live.m3u8') ?? 0;
+    const before = fetches();
+    const old = await Promise.all(
+      Array.from({ length: 20 }, () => get(`${edge.origin}/vod/live.stream/media_1.ts`)),
+    );
+    assert.ok(old.every((r) => r.status === 404));
+    assert.equal(fetches(), before, 'an old segment number costs the upstream nothing');
+    const ahead = await Promise.all(
+      Array.from({ length: 20 }, () => get(`${edge.origin}/vod/live.stream/media_999.ts`)),
+    );
+    assert.ok(ahead.every((r) => r.status === 404));
+    assert.ok(fetches() - before <= 1, `${fetches() - before} upstream fetches for 20 requests`);
+  });
+
+  test('segments already listed keep their key when the edge key file changes (SPEC §5)', async () => {
+    const master = `${edge.origin}/vod/live.stream/playlist.m3u8`;
+    const before = await firstRendition(master);
+    const oldKeyUri = before.parsed.segments[0]!.key!.uri.split('?')[0]!;
+    const keyFile = path.join(edge.home.keyDir, 'vod', '_definst_', 'live.stream.key');
+    fs.writeFileSync(keyFile, `cupertinostreaming-aes128-key: ${crypto.randomBytes(16).toString('hex')}\n`);
+    // Key files are looked at again at most once a second.
+    await sleep(1100);
+    // The upstream window grows by one segment; the edge sees it once its copy is half a target old.
+    const plainSegments = fs
+      .readdirSync(path.join(filesDir, 'plain'))
+      .filter((f) => f.endsWith('.ts'))
+      .sort();
+    writeLive(plainSegments.slice(0, 3));
+    const after = await waitFor(
+      'the third segment at the edge',
+      async () => {
+        const res = await get(before.chunklistUrl);
+        const p = parsePlaylist(res.text);
+        return p.segments.length === 3 ? p : undefined;
+      },
+      10_000,
+      200,
+    );
+    const uris = after.segments.map((s) => s.key!.uri.split('?')[0]!);
+    assert.equal(uris[0], oldKeyUri, 'the first segment keeps the key it was listed with');
+    assert.equal(uris[1], oldKeyUri);
+    assert.notEqual(uris[2], oldKeyUri, 'the new segment has the new key');
+    for (const [i, s] of after.segments.entries()) {
+      const key = (await get(new URL(s.key!.uri, before.chunklistUrl).href)).body;
+      const iv = Buffer.alloc(16);
+      iv.writeBigUInt64BE(BigInt(5 + i), 8);
+      const decipher = crypto.createDecipheriv('aes-128-cbc', key, iv);
+      const data = (await get(new URL(s.uri, before.chunklistUrl).href)).body;
+      const ts = Buffer.concat([decipher.update(data), decipher.final()]);
+      assert.equal(ts[0], 0x47, `segment ${5 + i} decrypts with the key its playlist names`);
     }
   });
 

@@ -181,12 +181,21 @@ export class EdgeService implements MediaService<AppConfig> {
   /** The URL a `.stream` file under storageDir holds: its first line that is not a comment. */
   private async streamFileUrl(req: StreamRequest<AppConfig>): Promise<string> {
     const file = await resolveInside(storageDirOf(req.appConfig, req.path.instance), req.path.name);
-    const info = await stat(file);
+    // Removed between the two calls: as missing as it would have been a moment earlier.
+    const gone = (err: unknown) =>
+      new HlsError('NOT_FOUND', `file not found: ${req.path.name}`, { cause: err });
+    const info = await stat(file).catch((err: unknown) => {
+      throw gone(err);
+    });
     if (!info.isFile()) throw new HlsError('NOT_FOUND', `file not found: ${req.path.name}`);
     if (info.size > MAX_STREAM_FILE_BYTES) {
       throw new HlsError('MEDIA_INVALID', `invalid .stream file: larger than ${MAX_STREAM_FILE_BYTES} bytes`);
     }
-    const line = (await readFile(file, 'utf8'))
+    const line = (
+      await readFile(file, 'utf8').catch((err: unknown) => {
+        throw gone(err);
+      })
+    )
       .split(/\r?\n/)
       .map((l) => l.trim())
       .find((l) => l !== '' && !l.startsWith('#'));

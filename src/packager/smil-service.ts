@@ -35,14 +35,23 @@ export class SmilService implements MediaService<AppConfig> {
     if (path.extname(file).toLowerCase() !== '.smil') {
       throw new HlsError('UNSUPPORTED_MEDIA', 'smil: must name a .smil file');
     }
-    const info = await stat(file);
+    // Removed between the two calls: as missing as it would have been a moment earlier.
+    const gone = (err: unknown) =>
+      new HlsError('NOT_FOUND', `file not found: ${req.path.name}`, { cause: err });
+    const info = await stat(file).catch((err: unknown) => {
+      throw gone(err);
+    });
     if (!info.isFile()) throw new HlsError('NOT_FOUND', `file not found: ${req.path.name}`);
     const cached = this.files.get(file);
     if (cached && cached.size === info.size && cached.mtimeMs === info.mtimeMs) return cached.renditions;
     if (info.size > MAX_SMIL_BYTES) {
       throw new HlsError('MEDIA_INVALID', `invalid SMIL file: larger than ${MAX_SMIL_BYTES} bytes`);
     }
-    const renditions = parseSmil(await readFile(file, 'utf8'));
+    const renditions = parseSmil(
+      await readFile(file, 'utf8').catch((err: unknown) => {
+        throw gone(err);
+      }),
+    );
     this.files.delete(file);
     this.files.set(file, { size: info.size, mtimeMs: info.mtimeMs, renditions });
     for (const key of this.files.keys()) {

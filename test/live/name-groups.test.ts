@@ -10,6 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { decodeErrors, type FfmpegRun, runFfmpeg } from '../helpers/live-ffmpeg.js';
 import { fetchChunklist, waitFor } from '../helpers/live-hls.js';
 import { DEFINST, LIVE_APP, type LiveServer, startLiveServer } from '../helpers/live-server.js';
+import { probeStreams } from '../helpers/vod-media.js';
 import { get, parsePlaylist } from '../helpers/vod-server.js';
 
 /** Two renditions of one picture with keyframes every second at the same times. */
@@ -127,6 +128,8 @@ describe('live name groups', () => {
       const probe = await runFfmpeg(['-loglevel', 'error', '-i', out, '-f', 'null', '-']).done;
       assert.equal(probe.code, 0);
       assert.ok(fs.statSync(out).size > 10_000, `rendition ${i} (${height}p) recorded`);
+      const { streams } = await probeStreams(out);
+      assert.equal(streams.find((st) => st.codec_type === 'video')?.height, height, `rendition ${i}`);
     }
   });
 });

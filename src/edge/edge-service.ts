@@ -135,6 +135,9 @@ function resolveUri(uri: string, base: string): string {
   return url.href;
 }
 
+/** Upstream answers 401 and 403: a session id of ours the upstream no longer accepts. */
+const REFUSALS = new WeakSet<HlsError>();
+
 /** `<app>/<instance>/<stream>`: what a stream's keys and cached segments belong to. */
 function streamIdOf(req: StreamRequest<AppConfig>): string {
   return `${req.path.app}/${req.path.instance}/${req.path.stream}`;
@@ -217,6 +220,14 @@ export class EdgeService implements MediaService<AppConfig> {
     // 4xx answers reach players: no upstream URL in them (5xx reasons only reach the log).
     if (res.status === 404 || res.status === 410)
       throw new HlsError('STREAM_NOT_FOUND', `upstream has no such ${what}`);
+    if (res.status === 401 || res.status === 403) {
+      const refused = new HlsError(
+        'UPSTREAM_FAILED',
+        `upstream refused the ${what} (${res.status}): ${redactUrl(url)}`,
+      );
+      REFUSALS.add(refused);
+      throw refused;
+    }
     if (res.status !== 200) {
       throw new HlsError('UPSTREAM_FAILED', `upstream answered ${res.status} for ${what}: ${redactUrl(url)}`);
     }
@@ -258,8 +269,10 @@ export class EdgeService implements MediaService<AppConfig> {
     try {
       return await this.fetchMedia(variant.url);
     } catch (err) {
-      // A chunklist URL from a reused master may carry an upstream session that has expired.
-      if (!isHlsError(err) || err.code === 'UNSUPPORTED_MEDIA') throw err;
+      // A chunklist URL from a reused master may carry an upstream session that has expired: the
+      // upstream refuses it or no longer knows it. Other failures do not fetch the master again.
+      const expired = isHlsError(err) && (err.code === 'STREAM_NOT_FOUND' || REFUSALS.has(err));
+      if (!expired) throw err;
       this.masters.forget(await this.sourceUrl(req));
       const again = (await this.variantsOf(req))[rendition];
       if (again === undefined || again.url === variant.url) throw err;

@@ -58,6 +58,29 @@ function staticServer(
   const server = http.createServer((req, res) => {
     const pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     hits.set(pathname, (hits.get(pathname) ?? 0) + 1);
+    // An upstream whose chunklist URLs expire: each master names a new one, only the newest works.
+    if (pathname === '/renew/master.m3u8') {
+      const n = hits.get(pathname) ?? 0;
+      res.writeHead(200).end(`#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=500000\nc${n}.m3u8\n`);
+      return;
+    }
+    if (pathname.startsWith('/renew/c')) {
+      const newest = `/renew/c${hits.get('/renew/master.m3u8') ?? 0}.m3u8`;
+      if (pathname !== newest) res.writeHead(403).end('session expired');
+      else
+        res
+          .writeHead(200)
+          .end('#EXTM3U\n#EXT-X-TARGETDURATION:6\n#EXTINF:6,\n../plain/index0.ts\n#EXT-X-ENDLIST\n');
+      return;
+    }
+    if (pathname === '/broken/master.m3u8') {
+      res.writeHead(200).end('#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=500000\nc.m3u8\n');
+      return;
+    }
+    if (pathname === '/broken/c.m3u8') {
+      res.writeHead(500).end('oops');
+      return;
+    }
     if (pathname === '/huge.m3u8') {
       res.writeHead(200, { 'content-type': 'application/vnd.apple.mpegurl' });
       res.end(`#EXTM3U\n${'#EXT-X-COMMENT:'.padEnd(1024, 'x')}\n`.repeat(5 * 1024));
@@ -193,6 +216,8 @@ describe('edge applications and .stream pulls', () => {
       'ftp.stream': 'ftp://example.com/a.m3u8',
       'down.stream': 'http://127.0.0.1:1/a.m3u8',
       'live.stream': `${files.url}/live.m3u8`,
+      'renew.stream': `${files.url}/renew/master.m3u8`,
+      'broken.stream': `${files.url}/broken/master.m3u8`,
       'plain-again.stream': `${files.url}/plain/index.m3u8`,
       'bad-uri.stream': `${files.url}/bad-uri.m3u8`,
       'file-uri.stream': `${files.url}/file-uri.m3u8`,
@@ -424,6 +449,28 @@ describe('edge applications and .stream pulls', () => {
       const ts = Buffer.concat([decipher.update(data), decipher.final()]);
       assert.equal(ts[0], 0x47, `segment ${5 + i} decrypts with the key its playlist names`);
     }
+  });
+
+  test('a chunklist the upstream refuses is fetched again through a fresh master, once', async () => {
+    const master = await get(`${edge.origin}/vod/renew.stream/playlist.m3u8`);
+    assert.equal(master.status, 200);
+    // The master's own fetch above made c1 the newest: the edge still holds c0's URL, now refused.
+    files.hits.set('/renew/master.m3u8', (files.hits.get('/renew/master.m3u8') ?? 0) + 1);
+    const uri = parsePlaylist(master.text).playlists![0]!.uri;
+    const chunklist = await get(new URL(uri, `${edge.origin}/vod/renew.stream/`).href);
+    assert.equal(chunklist.status, 200, chunklist.text);
+    assert.equal(parsePlaylist(chunklist.text).segments.length, 1);
+  });
+
+  test('a chunklist the upstream fails on does not fetch the master again', async () => {
+    const master = await get(`${edge.origin}/vod/broken.stream/playlist.m3u8`);
+    assert.equal(master.status, 200);
+    const before = files.hits.get('/broken/master.m3u8');
+    const uri = parsePlaylist(master.text).playlists![0]!.uri;
+    for (let i = 0; i < 5; i++) {
+      assert.equal((await get(new URL(uri, `${edge.origin}/vod/broken.stream/`).href)).status, 502);
+    }
+    assert.equal(files.hits.get('/broken/master.m3u8'), before);
   });
 
   test('a stream the upstream does not have is 404 at the edge', async () => {

@@ -9,6 +9,8 @@ import type { AacTrackInfo, H264TrackInfo, MediaSample } from '../core/media.js'
 import { encryptedLength, encryptSegment } from '../crypto/segment-cipher.js';
 import { type MuxSegmentOptions, TsMuxer } from '../ts/segment-muxer.js';
 import { type SegmentReadPlan, samplesFrom } from './mp4-segment-reader.js';
+import type { Mp4Source } from './mp4-source.js';
+import type { SegmentPlan } from './segment-plan.js';
 import { freshBuffer, SpareBuffers } from './spare-buffers.js';
 
 /** Everything needed to package one VOD segment; structured-cloneable. */
@@ -21,6 +23,31 @@ export interface SegmentJob {
   /** AES-128 key and IV; absent when the policy serves the stream in the clear. */
   readonly key?: Uint8Array;
   readonly iv?: Uint8Array;
+}
+
+/** The codec setup of a source's tracks, by kind. */
+export function tracksOf(src: Mp4Source): { video?: H264TrackInfo; audio?: AacTrackInfo } {
+  const v = src.index.video?.info;
+  const a = src.index.audio?.info;
+  return { video: v?.kind === 'video' ? v : undefined, audio: a?.kind === 'audio' ? a : undefined };
+}
+
+/** The job of segment `sequence` of `plan` (a plan of `src`), encrypted when `key` and `iv` are given. */
+export function segmentJobOf(
+  src: Mp4Source,
+  plan: SegmentPlan,
+  sequence: number,
+  key?: Uint8Array,
+  iv?: Uint8Array,
+): SegmentJob {
+  return {
+    tracks: tracksOf(src),
+    file: { path: src.path, size: src.size, mtimeMs: src.mtimeMs },
+    reads: src.readPlan(plan, sequence),
+    sequence,
+    key,
+    iv,
+  };
 }
 
 /** Buffers grow with room to spare, so slightly larger segments do not grow them again. */

@@ -8,7 +8,6 @@ import { h264CodecString } from '../codecs/h264-sps.js';
 import type { AppConfig } from '../config/schema.js';
 import { expandTemplate } from '../config/variables.js';
 import { HlsError } from '../core/errors.js';
-import type { AacTrackInfo, H264TrackInfo } from '../core/media.js';
 import { resolveInside } from '../core/safe-path.js';
 import type {
   ChunklistInfo,
@@ -22,6 +21,7 @@ import type { KeyRequest, KeyStore, ResolvedKey } from '../keys/key-store.js';
 import type { Mp4Track } from '../mp4/mp4-index.js';
 import type { Mp4Source, Mp4SourceCache } from './mp4-source.js';
 import { type CacheRequest, SegmentCache, type SegmentLease } from './segment-cache.js';
+import { segmentJobOf, tracksOf } from './segment-job.js';
 import { keyBytes, segmentKey, segmentKeyRef } from './segment-keys.js';
 import type { SegmentPlan } from './segment-plan.js';
 import { InlinePackager, type SegmentPackager } from './segment-worker-pool.js';
@@ -54,13 +54,6 @@ export function keyRequestOf(app: AppConfig, p: Pick<StreamPath, 'app' | 'instan
     keyFiles: app.encryption.keyFiles,
     missingKey: app.encryption.missingKey,
   };
-}
-
-/** The codec setup of a source's tracks, by kind. */
-function tracksOf(src: Mp4Source): { video?: H264TrackInfo; audio?: AacTrackInfo } {
-  const v = src.index.video?.info;
-  const a = src.index.audio?.info;
-  return { video: v?.kind === 'video' ? v : undefined, audio: a?.kind === 'audio' ? a : undefined };
 }
 
 /** End (exclusive) of the last byte any sample of `track` occupies. */
@@ -213,14 +206,7 @@ export class VodService implements MediaService<AppConfig> {
       `${src.path}|${identity}`,
       async () => {
         const started = performance.now();
-        const out = await this.packager.run({
-          tracks: tracksOf(src),
-          file: { path: src.path, size: src.size, mtimeMs: src.mtimeMs },
-          reads: src.readPlan(plan, sequence),
-          sequence,
-          key: key?.key,
-          iv: key?.iv,
-        });
+        const out = await this.packager.run(segmentJobOf(src, plan, sequence, key?.key, key?.iv));
         this.deps.onPackaged?.(performance.now() - started, out.byteLength);
         return out;
       },

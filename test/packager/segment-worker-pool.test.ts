@@ -6,7 +6,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { decryptSegment } from '../../src/crypto/segment-cipher.js';
 import { Mp4SourceCache } from '../../src/packager/mp4-source.js';
-import { runSegmentJob, type SegmentJob } from '../../src/packager/segment-job.js';
+import { runSegmentJob, type SegmentJob, segmentJobOf, tracksOf } from '../../src/packager/segment-job.js';
 import { SegmentWorkerPool } from '../../src/packager/segment-worker-pool.js';
 import { TsMuxer } from '../../src/ts/segment-muxer.js';
 import { REPO_ROOT } from '../helpers/server-fixture.js';
@@ -21,19 +21,7 @@ before(async () => {
   pool = new SegmentWorkerPool(2);
   const src = await new Mp4SourceCache({ maxBytes: 1e8 }).get(path.join(REPO_ROOT, 'content', 'sample.mp4'));
   const plan = src.plan(6000);
-  const video = src.index.video?.info;
-  const audio = src.index.audio?.info;
-  makeJob = async (sequence) => ({
-    tracks: {
-      video: video?.kind === 'video' ? video : undefined,
-      audio: audio?.kind === 'audio' ? audio : undefined,
-    },
-    file: { path: src.path, size: src.size, mtimeMs: src.mtimeMs },
-    reads: src.readPlan(plan, sequence),
-    sequence,
-    key: KEY,
-    iv: IV,
-  });
+  makeJob = async (sequence) => segmentJobOf(src, plan, sequence, KEY, IV);
 });
 
 after(() => pool.close());
@@ -75,13 +63,7 @@ test('the bytes a worker reads equal what the async reader reads', async () => {
   const src = await new Mp4SourceCache({ maxBytes: 1e8 }).get(path.join(REPO_ROOT, 'content', 'sample.mp4'));
   const plan = src.plan(6000);
   const samples = await src.readSegment(plan, 2);
-  const video = src.index.video?.info;
-  const audio = src.index.audio?.info;
-  const tracks = {
-    video: video?.kind === 'video' ? video : undefined,
-    audio: audio?.kind === 'audio' ? audio : undefined,
-  };
-  const fromSamples = new TsMuxer(tracks).muxSegment(samples, { standaloneSequence: 2 });
+  const fromSamples = new TsMuxer(tracksOf(src)).muxSegment(samples, { standaloneSequence: 2 });
   const { key: _k, iv: _i, ...plain } = await makeJob(2);
   assert.deepEqual(Buffer.from(await pool.run(plain)), Buffer.from(fromSamples));
 });

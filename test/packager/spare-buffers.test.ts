@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
 import { Mp4SourceCache } from '../../src/packager/mp4-source.js';
-import { estimateOutputBytes, runSegmentJob, type SegmentJob } from '../../src/packager/segment-job.js';
+import { estimateOutputBytes, runSegmentJob, segmentJobOf } from '../../src/packager/segment-job.js';
 import { freshBuffer, SpareBuffers } from '../../src/packager/spare-buffers.js';
 import { REPO_ROOT } from '../helpers/server-fixture.js';
 
@@ -53,20 +53,8 @@ test('fresh buffers have headroom, so a slightly larger segment fits a recycled 
 test('the output estimate is a little above the real size of every sample segment', async () => {
   const src = await new Mp4SourceCache({ maxBytes: 1e8 }).get(path.join(REPO_ROOT, 'content', 'sample.mp4'));
   const plan = src.plan(6000);
-  const video = src.index.video?.info;
-  const audio = src.index.audio?.info;
   for (let sequence = 0; sequence < plan.segments.length; sequence++) {
-    const job: SegmentJob = {
-      tracks: {
-        video: video?.kind === 'video' ? video : undefined,
-        audio: audio?.kind === 'audio' ? audio : undefined,
-      },
-      file: { path: src.path, size: src.size, mtimeMs: src.mtimeMs },
-      reads: src.readPlan(plan, sequence),
-      sequence,
-      key: new Uint8Array(16),
-      iv: new Uint8Array(16),
-    };
+    const job = segmentJobOf(src, plan, sequence, new Uint8Array(16), new Uint8Array(16));
     const actual = runSegmentJob(job).data.byteLength;
     const estimate = estimateOutputBytes(job);
     assert.ok(estimate >= actual, `segment ${sequence}: estimate ${estimate} < ${actual}`);

@@ -16,6 +16,7 @@ import {
   type UpstreamMediaPlaylist,
   type UpstreamVariant,
 } from '../../src/edge/upstream-playlist.js';
+import { prng } from '../helpers/prng.js';
 import { ffmpeg } from '../helpers/vod-media.js';
 
 const HAVE_FFMPEG = spawnSync('ffmpeg', ['-version']).status === 0;
@@ -296,19 +297,8 @@ function parsesOrRefuses(text: string): void {
   }
 }
 
-/** mulberry32: a seeded generator, so a failure can be replayed. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
-
 test('garbage, truncations and mutations only ever raise HlsError', () => {
-  const next = random(0x5eed);
+  const next = prng(0x5eed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
   const tokens = [
     ...['#EXTM3U\n', '#EXTINF:', '#EXT-X-KEY:', '#EXT-X-STREAM-INF:', '#EXT-X-TARGETDURATION:', '\n', '\r\n'],

@@ -7,17 +7,7 @@ import { ChunkReader } from '../../src/ingest/rtmp/chunk-reader.js';
 import { ChunkWriter } from '../../src/ingest/rtmp/chunk-writer.js';
 import type { RtmpOutgoingMessage, RtmpReadMessage } from '../../src/ingest/rtmp/message-types.js';
 import { RtmpProtocolError } from '../../src/ingest/rtmp/protocol-error.js';
-
-/** A deterministic PRNG (mulberry32) so failures reproduce. */
-function prng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../helpers/prng.js';
 
 function bytes(n: number, seed: number): Buffer {
   const rand = prng(seed);

@@ -6,6 +6,7 @@ import { describe, test } from 'node:test';
 import type { MediaSample } from '../../src/core/media.js';
 import { parseConnectTarget, parseStreamTarget } from '../../src/ingest/rtmp/publish-target.js';
 import { RtmpSession } from '../../src/ingest/rtmp/session.js';
+import { prng } from '../helpers/prng.js';
 import { Amf0EcmaArray, recordingHandler, ScriptedClient, type SessionLog } from './scripted-client.js';
 
 const hex = (h: string) => Buffer.from(h.replace(/\s/g, ''), 'hex');
@@ -257,11 +258,8 @@ describe('RtmpSession', () => {
     for (let seed = 1; seed <= 100; seed++) {
       const { client, session } = setup();
       client.handshake();
-      let x = seed;
-      const junk = Buffer.alloc(2048, 0).map(() => {
-        x = (x * 1103515245 + 12345) & 0x7fffffff;
-        return x >> 16;
-      });
+      const next = prng(seed);
+      const junk = Buffer.alloc(2048, 0).map(() => Math.floor(next() * 256));
       assert.doesNotThrow(() => session.push(junk));
     }
   });

@@ -7,21 +7,11 @@ import { HlsError } from '../../src/core/errors.js';
 import { locateMoov } from '../../src/mp4/box-scan.js';
 import { parseMoov } from '../../src/mp4/mp4-index.js';
 import { planSegments } from '../../src/packager/segment-plan.js';
+import { prng } from '../helpers/prng.js';
 import { mediaDir } from './media-fixtures.js';
 
 const media = mediaDir();
 after(() => media.dispose());
-
-/** A small deterministic PRNG (mulberry32), so a failure can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 test('random byte damage in the moov gives an index or an HlsError', async () => {
   const bytes = readFileSync(await media.file('avFaststart'));

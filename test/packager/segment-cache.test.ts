@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { SegmentCache } from '../../src/packager/segment-cache.js';
+import { prng } from '../helpers/prng.js';
 
 const SEGMENT_BYTES = 1000;
 /** Room for 40 segments: 10 in probation, 30 admitted. */
@@ -143,11 +144,7 @@ test('in a small cache a segment too large for probation is admitted on its seco
 test('the byte budget holds under mixed traffic', async () => {
   const cache = new SegmentCache(BUDGET);
   // A deterministic mix of repeats, prefetches and one-offs, with segments of varying size.
-  let seed = 7;
-  const next = () => {
-    seed = (seed * 1103515245 + 12345) % 2 ** 31;
-    return seed / 2 ** 31;
-  };
+  const next = prng(7);
   for (let i = 0; i < 2000; i++) {
     const id = Math.floor(next() * 120);
     const bytes = 200 + ((id * 997) % 4000);

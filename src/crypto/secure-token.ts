@@ -11,8 +11,8 @@ const MAX_HASH_LENGTH = 128;
 /** Outcome of verifySecureToken. */
 export type SecureTokenCheck = { ok: true } | { ok: false; reason: string };
 
-/** What verifySecureToken needs: the app's token settings, the request and the clock. */
-export interface SecureTokenVerifyOptions {
+/** The app's token settings and the stream and client a token is for. */
+interface SecureTokenScope {
   secret: string;
   prefix: string;
   hash: SecureTokenHash;
@@ -20,19 +20,17 @@ export interface SecureTokenVerifyOptions {
   clientIp?: string;
   /** `<app>/<instance>/<stream>`, e.g. `vod/_definst_/mp4:sample.mp4`. */
   streamPath: string;
+}
+
+/** What verifySecureToken needs: the token's scope, the request's query and the clock. */
+export interface SecureTokenVerifyOptions extends SecureTokenScope {
   /** The request's query parameters, decoded. */
   query: Readonly<Record<string, string>>;
   nowSeconds: number;
 }
 
 /** What signSecureToken needs; `extra` are further `<prefix>…` parameters (names without the prefix). */
-export interface SecureTokenSignOptions {
-  secret: string;
-  prefix: string;
-  hash: SecureTokenHash;
-  includeClientIp: boolean;
-  clientIp?: string;
-  streamPath: string;
+export interface SecureTokenSignOptions extends SecureTokenScope {
   startTime?: number;
   endTime?: number;
   extra?: Readonly<Record<string, string>>;

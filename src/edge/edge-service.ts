@@ -299,26 +299,28 @@ export class EdgeService implements MediaService<AppConfig> {
   }
 
   /**
-   * The key of segment `sequence` of a rendition: the version it was first listed with while that
-   * version is still retained (SPEC §5: segments in the window keep their key when the key file
-   * changes), else the current one. Undefined when the policy serves the stream in the clear.
+   * The keys of a rendition's segments by media sequence number: the version a segment was first
+   * listed with while that version is still retained (SPEC §5: segments in the window keep their
+   * key when the key file changes), else the current one; undefined when the policy serves the
+   * stream in the clear. The key file is looked up once, however many segments ask.
    */
-  private async keyOf(
+  private async keysOf(
     req: StreamRequest<AppConfig>,
     rendition: number,
-    sequence: number,
-  ): Promise<{ file: KeyFile; version: string } | undefined> {
+  ): Promise<(sequence: number) => Promise<{ file: KeyFile; version: string } | undefined>> {
     const request = keyRequestOf(req.appConfig, req.path);
     const resolved = await this.deps.keys.resolve(request);
-    if (resolved.kind !== 'key') return undefined;
     const versions = this.versionsOf(req, rendition);
-    const first = versions.get(sequence);
-    if (first !== undefined && first !== resolved.version) {
-      const file = await this.deps.keys.keyForVersion(request, first);
-      if (file) return { file, version: first };
-    }
-    versions.set(sequence, resolved.version);
-    return { file: resolved.file, version: resolved.version };
+    return async (sequence) => {
+      if (resolved.kind !== 'key') return undefined;
+      const first = versions.get(sequence);
+      if (first !== undefined && first !== resolved.version) {
+        const file = await this.deps.keys.keyForVersion(request, first);
+        if (file) return { file, version: first };
+      }
+      versions.set(sequence, resolved.version);
+      return { file: resolved.file, version: resolved.version };
+    };
   }
 
   /** The key versions segments of a rendition were listed with, by media sequence number. */
@@ -349,9 +351,10 @@ export class EdgeService implements MediaService<AppConfig> {
   async chunklist(req: StreamRequest<AppConfig>, rendition: number): Promise<ChunklistInfo> {
     const { playlist } = await this.media(req, rendition);
     const rotation = req.appConfig.encryption.keyRotation;
+    const keyOf = await this.keysOf(req, rendition);
     const segments: ChunkInfo[] = [];
     for (const s of playlist.segments) {
-      const key = await this.keyOf(req, rendition, s.sequence);
+      const key = await keyOf(s.sequence);
       segments.push({
         sequence: s.sequence,
         duration: s.duration,
@@ -389,7 +392,7 @@ export class EdgeService implements MediaService<AppConfig> {
     if (upstream === undefined) throw new HlsError('SEGMENT_NOT_FOUND', `no segment ${sequence}`);
     const segmentUrl = resolveUri(upstream.uri, media.url);
     const app = req.appConfig;
-    const key = await this.keyOf(req, rendition, sequence);
+    const key = await (await this.keysOf(req, rendition))(sequence);
     const ours = key
       ? segmentKey(key.file, key.version, req.path, app.encryption.keyRotation, sequence)
       : undefined;
